@@ -1,0 +1,16 @@
+//! The pure core: statement areas, scores, grids, roster, round and deadline, sign-off,
+//! eligibility and the evaluation they add up to.
+//!
+//! Invariant: nothing here does I/O, reads the clock, or knows of IMAP, SMTP, sled or files.
+//! Everything takes values and returns values, so `check` and the daemon cannot drift apart.
+
+pub mod case_study;
+pub mod eligibility;
+pub mod evaluation;
+pub mod grid;
+pub mod problem;
+pub mod roster;
+pub mod round;
+pub mod signoff;
+pub mod statement;
+pub mod table;
