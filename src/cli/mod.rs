@@ -1,1 +1,98 @@
-//! The command line.
+//! The command line: parse arguments, load the configuration, dispatch. The commands' work
+//! lives in their own files; this one only wires them.
+
+pub mod check;
+pub mod human;
+pub mod report;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// yjsend: the intake of the Youth Justice SEND Quality Mark and Quality Lead awards.
+#[derive(Debug, Parser)]
+#[command(name = "yjsend", version, about, long_about = None)]
+pub struct Cli {
+    /// The configuration file [default: $YJSEND_CONFIG, else config/yjsend.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate messages offline with the daemon's own code: sends nothing, stores nothing
+    Check(check::CheckArgs),
+    /// Validate the configuration and the roster
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate yjsend.toml and the roster; every error names file, line and key
+    Check,
+}
+
+/// Exit status as the spec gives it.
+pub mod exit {
+    /// Done, whatever the verdicts.
+    pub const OK: u8 = 0;
+    /// A file could not be read.
+    pub const IO: u8 = 1;
+    /// Bad usage or bad configuration.
+    pub const USAGE: u8 = 2;
+}
+
+/// The configuration path: `--config`, else `$YJSEND_CONFIG`, else `config/yjsend.toml`.
+pub fn config_path(cli: &Cli) -> PathBuf {
+    cli.config
+        .clone()
+        .or_else(|| std::env::var_os("YJSEND_CONFIG").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("config/yjsend.toml"))
+}
+
+/// Loads the configuration or prints every error and gives the usage exit status.
+pub fn load_config(cli: &Cli) -> Result<crate::config::Config, ExitCode> {
+    let path = config_path(cli);
+    crate::config::load(&path).map_err(|errors| {
+        for e in &errors {
+            eprintln!("{e}");
+        }
+        eprintln!(
+            "yjsend: the configuration in {} has {} error{}",
+            path.display(),
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" }
+        );
+        ExitCode::from(exit::USAGE)
+    })
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> ExitCode {
+    match &cli.command {
+        Command::Check(args) => match load_config(&cli) {
+            Ok(config) => check::run(args, &config),
+            Err(code) => code,
+        },
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => match load_config(&cli) {
+            Ok(config) => {
+                println!(
+                    "{}: OK ({} partnerships, deadline {})",
+                    config.path.display(),
+                    config.roster.partnerships.len(),
+                    config.round.deadline
+                );
+                ExitCode::from(exit::OK)
+            }
+            Err(code) => code,
+        },
+    }
+}

@@ -125,14 +125,19 @@ mod tests {
     #[test]
     fn identifies_by_lead_address_first() {
         let r = Roster {
-            partnerships: vec![p("oxon", "oxfordshire.example"), p("swin", "swindon.example")],
+            partnerships: vec![
+                p("oxon", "oxfordshire.example"),
+                p("swin", "swindon.example"),
+            ],
         };
         let addrs = vec![
             "someone@oxfordshire.example".to_string(),
             "YJS.Manager@Swindon.example".to_string(),
         ];
         assert_eq!(
-            r.identify(&addrs, Some("someone@oxfordshire.example")).unwrap().id,
+            r.identify(&addrs, Some("someone@oxfordshire.example"))
+                .unwrap()
+                .id,
             "swin"
         );
     }
@@ -142,10 +147,21 @@ mod tests {
         let r = Roster {
             partnerships: vec![p("oxon", "oxfordshire.example")],
         };
-        assert_eq!(r.identify(&[], Some("a@OXFORDSHIRE.example")).unwrap().id, "oxon");
-        assert_eq!(r.identify(&[], Some("a@yjs.oxfordshire.example")).unwrap().id, "oxon");
+        assert_eq!(
+            r.identify(&[], Some("a@OXFORDSHIRE.example")).unwrap().id,
+            "oxon"
+        );
+        assert_eq!(
+            r.identify(&[], Some("a@yjs.oxfordshire.example"))
+                .unwrap()
+                .id,
+            "oxon"
+        );
         assert!(r.identify(&[], Some("a@notoxfordshire.example")).is_none());
-        assert!(r.identify(&[], Some("a@oxfordshire.example.evil")).is_none());
+        assert!(
+            r.identify(&[], Some("a@oxfordshire.example.evil"))
+                .is_none()
+        );
         assert!(r.identify(&[], None).is_none());
     }
 }

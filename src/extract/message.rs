@@ -39,7 +39,11 @@ pub struct MailFacts {
 }
 
 /// Reads a message. Never panics; a message mail-parser cannot make anything of gives `None`.
-pub fn parse(raw: &[u8], budget: &mut Budget, trusted_authserv_id: Option<&str>) -> Option<MailFacts> {
+pub fn parse(
+    raw: &[u8],
+    budget: &mut Budget,
+    trusted_authserv_id: Option<&str>,
+) -> Option<MailFacts> {
     let _ = (raw, budget, trusted_authserv_id);
     None
 }
