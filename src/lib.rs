@@ -8,7 +8,9 @@
 //! - [`config`]: `yjsend.toml` and the roster.
 //! - [`cli`]: the command line.
 
+pub mod adapters;
 pub mod cli;
+pub mod compose;
 pub mod config;
 pub mod domain;
 pub mod extract;

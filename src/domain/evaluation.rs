@@ -81,12 +81,25 @@ pub struct PartnershipRef {
     pub name: String,
 }
 
+/// The message's addresses (lower case) and thread, for replies and thread rules.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Envelope {
+    pub from_name: Option<String>,
+    pub sender: Option<String>,
+    pub reply_to: Vec<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+}
+
 /// The evaluation of one message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     pub message_id: Option<String>,
     pub subject: Option<String>,
     pub from: Option<String>,
+    pub envelope: Envelope,
     pub received_at: Option<Timestamp>,
     pub classification: Classification,
     /// Why the message is automatic, when it is.

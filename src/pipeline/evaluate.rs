@@ -6,7 +6,7 @@
 use crate::domain::case_study::{self, EvidenceKind};
 use crate::domain::eligibility::{self, Input};
 use crate::domain::evaluation::{
-    Classification, DeadlineStatus, Evaluation, EvidenceItem, Grid, PartnershipRef, TakenAs,
+    Classification, DeadlineStatus, Envelope, Evaluation, EvidenceItem, Grid, PartnershipRef, TakenAs,
 };
 use crate::domain::grid::{self, GridFormat, GridRead};
 use crate::domain::problem::{Problem, ProblemCode};
@@ -144,6 +144,15 @@ pub fn evaluate(raw: &[u8], received_at: Option<Timestamp>, settings: &Settings)
         message_id: facts.message_id.clone(),
         subject: facts.subject.clone(),
         from: facts.from.clone(),
+        envelope: Envelope {
+            from_name: facts.from_name.clone(),
+            sender: facts.sender.clone(),
+            reply_to: facts.reply_to.clone(),
+            to: facts.to.clone(),
+            cc: facts.cc.clone(),
+            in_reply_to: facts.in_reply_to.clone(),
+            references: facts.references.clone(),
+        },
         received_at,
         classification,
         automatic_reason: facts.automatic.clone(),

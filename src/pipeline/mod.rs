@@ -1,2 +1,53 @@
-//! The pipeline: the one evaluation shared by `check` and the daemon.
+//! The pipeline: the one evaluation shared by `check` and the daemon, and the daemon's steps
+//! (intake, delivery) that join the mailbox, the store and the transport.
+
+pub mod delivery;
 pub mod evaluate;
+pub mod intake;
+pub mod ports;
+pub mod reply_policy;
+
+use crate::adapters::store::Store;
+use crate::domain::roster::Roster;
+use crate::domain::round::Round;
+use crate::extract::Limits;
+
+/// What the daemon's steps share.
+pub struct Ctx {
+    pub store: Store,
+    pub round: Round,
+    pub roster: Roster,
+    pub trusted_authserv_id: Option<String>,
+    pub limits: Limits,
+    pub max_message_bytes: u64,
+    /// Seconds allowed to evaluate one message.
+    pub message_seconds: u64,
+    /// Our From header ("Youth Justice SEND <youthjusticesend@example.org>").
+    pub from: String,
+    /// Our own addresses, lower case: never answered.
+    pub own_addresses: Vec<String>,
+    /// Replies per sender within `window_hours` before we stop answering them.
+    pub max_per_sender: usize,
+    pub window_hours: i64,
+    /// Evaluations started before a message is quarantined.
+    pub max_attempts: u32,
+}
+
+impl Ctx {
+    pub fn settings(&self) -> evaluate::Settings<'_> {
+        evaluate::Settings {
+            round: &self.round,
+            roster: &self.roster,
+            trusted_authserv_id: self.trusted_authserv_id.as_deref(),
+            limits: self.limits,
+            max_message_bytes: self.max_message_bytes,
+        }
+    }
+}
+
+/// What one step did: the run loop sleeps or waits for mail only after an idle step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    Idle,
+    Worked(usize),
+}

@@ -1,0 +1,6 @@
+//! Adapters at the edge: they implement the pipeline's ports (mailbox, transport) and own the
+//! store. Nothing in `domain` or `extract` knows they exist.
+
+pub mod dir;
+pub mod maildir;
+pub mod store;

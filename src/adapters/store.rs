@@ -1,0 +1,391 @@
+//! The durable store (sled): the ledger of handled messages, the raw messages, the submission
+//! records, the outbox, and the intake position.
+//!
+//! sled makes writes durable only on flush, so the pipeline flushes before anything the
+//! outside world sees depends on a write (before sending, before moving a message). A record
+//! and the replies it causes are written in one transaction, so a crash leaves both or neither.
+
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A store failure: intake stops and the team is alerted rather than carrying on half-written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("store record is unreadable: {0}")]
+    Corrupt(String),
+}
+
+impl From<TransactionError<StoreError>> for StoreError {
+    fn from(e: TransactionError<StoreError>) -> StoreError {
+        match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => StoreError::Sled(e),
+        }
+    }
+}
+
+/// Where a message is in its handling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordState {
+    /// Stored; evaluation not finished (a crash here is retried, then quarantined).
+    Received,
+    /// Evaluated and its replies queued; not yet moved out of the intake folder.
+    Evaluated,
+    /// Moved to the processed folder.
+    Done,
+    /// Failed repeatedly; moved to the quarantine folder, on the team's attention list.
+    Quarantined,
+}
+
+/// One received message and what was made of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub id: u64,
+    pub ledger_key: String,
+    pub message_id: Option<String>,
+    /// Hex SHA-256 of the raw message.
+    pub hash: String,
+    pub received_at: String,
+    pub size: u64,
+    /// Evaluations started; counted before each, so a message that kills the process is seen.
+    pub attempts: u32,
+    pub state: RecordState,
+    /// The reference quoted to the partnership (YJS-2018-0042), for answered submissions.
+    pub reference: Option<String>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub classification: Option<String>,
+    pub partnership: Option<String>,
+    pub scores: BTreeMap<String, u8>,
+    pub quality_mark: Option<String>,
+    pub quality_lead: Option<String>,
+    pub on_time: Option<bool>,
+    pub problems: Vec<(String, String)>,
+    /// Why no reply was sent, when none was (automatic mail, the sender cap, our own address).
+    pub no_reply_reason: Option<String>,
+    /// This message repeats an earlier one (same Message-ID or same bytes): that record's id.
+    pub duplicate_of: Option<u64>,
+}
+
+/// Delivery state of an outgoing message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    Pending,
+    Sent,
+    /// Permanently refused, or failed too often: kept and shown to the team, never dropped.
+    Failed,
+}
+
+/// One outgoing message in the outbox (its bytes are kept beside it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    pub id: u64,
+    pub record_id: Option<u64>,
+    /// `reply`, `digest`, `alert`.
+    pub kind: String,
+    pub envelope_from: String,
+    pub recipients: Vec<String>,
+    pub attempts: u32,
+    pub state: OutboxState,
+    /// Unix seconds before which no further attempt is made.
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+}
+
+/// A reply to queue with its record.
+#[derive(Debug, Clone)]
+pub struct NewOutgoing {
+    pub kind: String,
+    /// Our Message-ID for it, remembered so that answers in our threads are recognised.
+    pub message_id: Option<String>,
+    pub envelope_from: String,
+    pub recipients: Vec<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// The sled database and its trees.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    ledger: sled::Tree,
+    raw: sled::Tree,
+    records: sled::Tree,
+    by_message_id: sled::Tree,
+    by_hash: sled::Tree,
+    outbox: sled::Tree,
+    outbox_bytes: sled::Tree,
+    meta: sled::Tree,
+    sender_replies: sled::Tree,
+}
+
+fn be(id: u64) -> [u8; 8] {
+    id.to_be_bytes()
+}
+
+/// The value stored against our own Message-IDs (only presence matters).
+fn id_placeholder() -> [u8; 1] {
+    [1]
+}
+
+fn from_be(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path`. sled holds a lock: one process at a time.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let db = sled::Config::new().path(path).open()?;
+        Ok(Store {
+            ledger: db.open_tree("ledger")?,
+            raw: db.open_tree("raw")?,
+            records: db.open_tree("records")?,
+            by_message_id: db.open_tree("by_message_id")?,
+            by_hash: db.open_tree("by_hash")?,
+            outbox: db.open_tree("outbox")?,
+            outbox_bytes: db.open_tree("outbox_bytes")?,
+            meta: db.open_tree("meta")?,
+            sender_replies: db.open_tree("sender_replies")?,
+            db,
+        })
+    }
+
+    /// Makes every write so far durable.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// The record handled under this mailbox key, if any.
+    pub fn ledger(&self, key: &str) -> Result<Option<Record>, StoreError> {
+        match self.ledger.get(key)? {
+            Some(id) => self.record(from_be(&id).unwrap_or(0)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn record(&self, id: u64) -> Result<Option<Record>, StoreError> {
+        self.records.get(be(id))?.map(|v| decode(&v)).transpose()
+    }
+
+    /// An earlier record of the same message (same Message-ID, or the same bytes).
+    pub fn find_duplicate(&self, message_id: Option<&str>, hash: &str) -> Result<Option<Record>, StoreError> {
+        if let Some(mid) = message_id
+            && let Some(id) = self.by_message_id.get(mid)?
+            && let Some(r) = self.record(from_be(&id).unwrap_or(0))?
+        {
+            return Ok(Some(r));
+        }
+        match self.by_hash.get(hash)? {
+            Some(id) => self.record(from_be(&id).unwrap_or(0)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores a newly seen message (raw bytes and a `Received` record) under its ledger key.
+    /// The caller flushes before evaluating, so the message is safe before anything else.
+    pub fn receive(&self, mut record: Record, raw: &[u8]) -> Result<Record, StoreError> {
+        record.id = self.db.generate_id()?;
+        let id = be(record.id);
+        (&self.ledger, &self.raw, &self.records).transaction(|(ledger, raws, records)| {
+            ledger.insert(record.ledger_key.as_bytes(), &id)?;
+            raws.insert(&id, raw)?;
+            records.insert(&id, encode(&record))?;
+            Ok::<_, ConflictableTransactionError<StoreError>>(())
+        })?;
+        Ok(record)
+    }
+
+    /// Records a repeat of an already handled message under a new mailbox key (after a
+    /// UIDVALIDITY change, or a copy in the folder): it maps to the earlier record.
+    pub fn alias(&self, ledger_key: &str, record_id: u64) -> Result<(), StoreError> {
+        self.ledger.insert(ledger_key, &be(record_id))?;
+        Ok(())
+    }
+
+    /// Saves a record as it is.
+    pub fn update(&self, record: &Record) -> Result<(), StoreError> {
+        self.records.insert(be(record.id), encode(record))?;
+        Ok(())
+    }
+
+    pub fn raw(&self, id: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.raw.get(be(id))?.map(|v| v.to_vec()))
+    }
+
+    /// Writes the evaluated record, its dedupe indexes and its outgoing messages in one
+    /// transaction; assigns the reference from the round's counter when `reference_prefix` is
+    /// given. Returns the record as stored.
+    /// `expected_reference` is the reference the caller rendered into the reply (from
+    /// [`Store::peek_reference`]); the transaction aborts if another writer took it meanwhile.
+    pub fn complete(
+        &self,
+        mut record: Record,
+        expected_reference: Option<&str>,
+        outgoing: Vec<NewOutgoing>,
+        now: i64,
+    ) -> Result<Record, StoreError> {
+        let ids: Vec<u64> = outgoing
+            .iter()
+            .map(|_| self.db.generate_id())
+            .collect::<Result<_, _>>()?;
+        let result = (
+            &self.records,
+            &self.by_message_id,
+            &self.by_hash,
+            &self.outbox,
+            &self.outbox_bytes,
+            &self.meta,
+        )
+            .transaction(|(records, by_mid, by_hash, outbox, outbox_bytes, meta)| {
+                let mut record = record.clone();
+                if let Some(expected) = expected_reference {
+                    let (prefix, _) = expected.rsplit_once('-').unwrap_or((expected, ""));
+                    let key = format!("ref:{prefix}");
+                    let next = meta.get(key.as_bytes())?.and_then(|v| from_be(&v)).unwrap_or(0) + 1;
+                    let reference = format!("{prefix}-{next:04}");
+                    if reference != expected {
+                        return Err(ConflictableTransactionError::Abort(StoreError::Corrupt(
+                            format!("reference {expected} was taken; the next is {reference}"),
+                        )));
+                    }
+                    meta.insert(key.as_bytes(), &be(next))?;
+                    record.reference = Some(reference);
+                    if let (Some(p), Some("submission")) =
+                        (&record.partnership, record.classification.as_deref())
+                    {
+                        meta.insert(format!("latest:{p}").as_bytes(), &be(record.id))?;
+                    }
+                }
+                for out in &outgoing {
+                    if let Some(mid) = &out.message_id {
+                        meta.insert(format!("ours:{mid}").as_bytes(), &id_placeholder())?;
+                    }
+                }
+                record.state = RecordState::Evaluated;
+                let id = be(record.id);
+                if let Some(mid) = &record.message_id {
+                    by_mid.insert(mid.as_bytes(), &id)?;
+                }
+                by_hash.insert(record.hash.as_bytes(), &id)?;
+                for (out, oid) in outgoing.iter().zip(&ids) {
+                    let item = OutboxItem {
+                        id: *oid,
+                        record_id: Some(record.id),
+                        kind: out.kind.clone(),
+                        envelope_from: out.envelope_from.clone(),
+                        recipients: out.recipients.clone(),
+                        attempts: 0,
+                        state: OutboxState::Pending,
+                        next_attempt_at: now,
+                        last_error: None,
+                        created_at: now,
+                    };
+                    outbox.insert(&be(*oid), encode(&item))?;
+                    outbox_bytes.insert(&be(*oid), out.bytes.as_slice())?;
+                }
+                records.insert(&id, encode(&record))?;
+                Ok::<_, ConflictableTransactionError<StoreError>>(record)
+            })?;
+        record = result;
+        Ok(record)
+    }
+
+    /// The reference the next submission would get (for rendering a reply before storing).
+    pub fn peek_reference(&self, prefix: &str) -> Result<String, StoreError> {
+        let next = self
+            .meta
+            .get(format!("ref:{prefix}"))?
+            .and_then(|v| from_be(&v))
+            .unwrap_or(0)
+            + 1;
+        Ok(format!("{prefix}-{next:04}"))
+    }
+
+    /// Outgoing messages whose next attempt is due, oldest first.
+    pub fn due_outbox(&self, now: i64) -> Result<Vec<OutboxItem>, StoreError> {
+        let mut due = Vec::new();
+        for entry in self.outbox.iter() {
+            let (_, v) = entry?;
+            let item: OutboxItem = decode(&v)?;
+            if item.state == OutboxState::Pending && item.next_attempt_at <= now {
+                due.push(item);
+            }
+        }
+        Ok(due)
+    }
+
+    /// Every outbox item (for the digest, metrics and tests).
+    pub fn outbox_items(&self) -> Result<Vec<OutboxItem>, StoreError> {
+        self.outbox.iter().map(|e| decode(&e?.1)).collect()
+    }
+
+    pub fn outbox_bytes(&self, id: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.outbox_bytes.get(be(id))?.map(|v| v.to_vec()))
+    }
+
+    pub fn save_outbox(&self, item: &OutboxItem) -> Result<(), StoreError> {
+        self.outbox.insert(be(item.id), encode(item))?;
+        Ok(())
+    }
+
+    /// Every record (tests, the digest).
+    pub fn records(&self) -> Result<Vec<Record>, StoreError> {
+        self.records.iter().map(|e| decode(&e?.1)).collect()
+    }
+
+    /// Counts the replies sent to `sender` since `since` (unix seconds), and when `record` is
+    /// true, records one more at `now`. Old entries are dropped as they age out.
+    pub fn sender_replies(&self, sender: &str, since: i64, now: i64, record: bool) -> Result<usize, StoreError> {
+        let key = sender.to_ascii_lowercase();
+        let mut times: Vec<i64> = match self.sender_replies.get(&key)? {
+            Some(v) => decode(&v)?,
+            None => Vec::new(),
+        };
+        times.retain(|t| *t >= since);
+        let count = times.len();
+        if record {
+            times.push(now);
+        }
+        self.sender_replies.insert(key.as_bytes(), encode(&times))?;
+        Ok(count)
+    }
+
+    /// True when `message_id` is one of the messages we sent (an answer in our thread).
+    pub fn is_ours(&self, message_id: &str) -> Result<bool, StoreError> {
+        Ok(self.meta.contains_key(format!("ours:{message_id}"))?)
+    }
+
+    /// The partnership's current (newest answered) submission.
+    pub fn latest_submission(&self, partnership: &str) -> Result<Option<Record>, StoreError> {
+        match self.meta.get(format!("latest:{partnership}"))? {
+            Some(id) => self.record(from_be(&id).unwrap_or(0)),
+            None => Ok(None),
+        }
+    }
+
+    /// A small value in the meta tree (IMAP UIDVALIDITY and last UID, digest times).
+    pub fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.meta.get(key)?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    pub fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.meta.insert(key, value.as_bytes())?;
+        Ok(())
+    }
+}

@@ -1,0 +1,148 @@
+//! The auto-reply as a complete RFC 5322 message: threaded (In-Reply-To, References, "Re:"),
+//! marked `Auto-Submitted: auto-replied` (RFC 3834) so well-behaved responders stay quiet, to
+//! the sender (Reply-To first) with the partnership's other leads in Cc.
+
+use crate::domain::evaluation::Evaluation;
+use crate::domain::round::Round;
+use jiff::Timestamp;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Mailboxes, SinglePart, header};
+
+/// What the reply needs besides the evaluation.
+#[derive(Debug, Clone)]
+pub struct ReplyParams<'a> {
+    /// Our From: "Youth Justice SEND <youthjusticesend@example.org>".
+    pub from: &'a str,
+    /// The submission's reference (YJS-2018-0042).
+    pub reference: &'a str,
+    pub now: Timestamp,
+    pub round: &'a Round,
+    /// The identified partnership's leads (LA SEND and YOS), to copy in.
+    pub leads: &'a [String],
+    /// The earlier submission this one replaces, when it is a resubmission.
+    pub replaces: Option<&'a str>,
+}
+
+/// A built reply: its recipients and bytes.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub message_id: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error("invalid address {0:?}: {1}")]
+    Address(String, String),
+    #[error("no address to reply to")]
+    NoRecipient,
+    #[error("failed to build the message: {0}")]
+    Build(String),
+}
+
+/// "Re: <theirs> [YJS-2018-0042]", without stacking "Re: Re:" or repeating the reference.
+pub fn subject(theirs: Option<&str>, reference: &str) -> String {
+    let theirs = theirs.map(str::trim).unwrap_or("");
+    let base = if theirs.is_empty() {
+        "Your submission".to_string()
+    } else if theirs.to_ascii_lowercase().starts_with("re:") {
+        theirs.to_string()
+    } else {
+        format!("Re: {theirs}")
+    };
+    let tag = format!("[{reference}]");
+    if base.contains(&tag) { base } else { format!("{base} {tag}") }
+}
+
+/// The address a reply goes to: Reply-To when present, else From.
+pub fn reply_address(e: &Evaluation) -> Vec<String> {
+    if !e.envelope.reply_to.is_empty() {
+        e.envelope.reply_to.clone()
+    } else {
+        e.from.iter().cloned().collect()
+    }
+}
+
+fn mailbox(addr: &str) -> Result<Mailbox, ComposeError> {
+    addr.parse::<Mailbox>()
+        .map_err(|err| ComposeError::Address(addr.to_string(), err.to_string()))
+}
+
+/// Builds the reply message.
+pub fn build(e: &Evaluation, p: &ReplyParams) -> Result<Reply, ComposeError> {
+    let to = reply_address(e);
+    if to.is_empty() {
+        return Err(ComposeError::NoRecipient);
+    }
+    let cc: Vec<String> = p
+        .leads
+        .iter()
+        .filter(|l| !to.iter().any(|t| t.eq_ignore_ascii_case(l)))
+        .cloned()
+        .collect();
+    let from = mailbox(p.from)?;
+    let domain = from.email.domain().to_string();
+    let message_id = format!("<{}.{}@{}>", p.reference, p.now.as_second(), domain);
+
+    let mut to_boxes = Mailboxes::new();
+    for t in &to {
+        to_boxes.push(mailbox(t)?);
+    }
+    let mut builder = lettre::Message::builder()
+        .from(from)
+        .mailbox(header::To::from(to_boxes))
+        .subject(subject(e.subject.as_deref(), p.reference))
+        .message_id(Some(message_id.clone()))
+        .date(std::time::SystemTime::from(p.now))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-replied".to_string(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
+            "All".to_string(),
+        ));
+    if !cc.is_empty() {
+        let mut cc_boxes = Mailboxes::new();
+        for c in &cc {
+            cc_boxes.push(mailbox(c)?);
+        }
+        builder = builder.mailbox(header::Cc::from(cc_boxes));
+    }
+    if let Some(mid) = &e.message_id {
+        builder = builder.in_reply_to(mid.clone());
+        let mut refs: Vec<String> = e.envelope.references.clone();
+        if !refs.contains(mid) {
+            refs.push(mid.clone());
+        }
+        builder = builder.references(refs.join(" "));
+    }
+    let body = super::reply_text::render(e, p);
+    let message = builder
+        .singlepart(SinglePart::plain(body))
+        .map_err(|err| ComposeError::Build(err.to_string()))?;
+    Ok(Reply {
+        to,
+        cc,
+        message_id,
+        bytes: message.formatted(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_thread_without_stacking() {
+        assert_eq!(subject(Some("Grid"), "YJS-2018-0001"), "Re: Grid [YJS-2018-0001]");
+        assert_eq!(subject(Some("RE: Grid"), "YJS-2018-0001"), "RE: Grid [YJS-2018-0001]");
+        assert_eq!(
+            subject(Some("Re: Grid [YJS-2018-0001]"), "YJS-2018-0001"),
+            "Re: Grid [YJS-2018-0001]"
+        );
+        assert_eq!(subject(None, "YJS-2018-0002"), "Your submission [YJS-2018-0002]");
+    }
+}

@@ -1,0 +1,84 @@
+//! One delivery step: send what is due in the outbox. The attempt is counted (and flushed)
+//! before each send, transient failures are retried with backoff, permanent ones are kept as
+//! failed for the team to see — never dropped.
+//!
+//! The one duplicate this allows: the server accepted a message and the process died before
+//! its `sent` mark was flushed; it is sent again after restart (same bytes, same Message-ID).
+
+use super::ports::{Outgoing, SendError, Transport};
+use super::{Ctx, Tick};
+use crate::adapters::store::{OutboxState, StoreError};
+use jiff::Timestamp;
+use tracing::{info, warn};
+
+/// Attempts before a transiently failing message is marked failed.
+pub const MAX_ATTEMPTS: u32 = 30;
+
+/// Seconds to wait before attempt `attempts + 1`: 30 s doubling, capped at an hour.
+pub fn backoff_seconds(attempts: u32) -> i64 {
+    let exp = attempts.saturating_sub(1).min(7);
+    (30i64 << exp).min(3600)
+}
+
+/// Sends everything due once.
+pub async fn tick<T: Transport>(ctx: &Ctx, transport: &T, now: Timestamp) -> Result<Tick, StoreError> {
+    let due = ctx.store.due_outbox(now.as_second())?;
+    let mut worked = 0;
+    for mut item in due {
+        let Some(bytes) = ctx.store.outbox_bytes(item.id)? else {
+            continue;
+        };
+        item.attempts += 1;
+        ctx.store.save_outbox(&item)?;
+        ctx.store.flush().await?;
+        let result = transport
+            .send(Outgoing {
+                id: item.id,
+                envelope_from: &item.envelope_from,
+                recipients: &item.recipients,
+                bytes: &bytes,
+            })
+            .await;
+        match result {
+            Ok(()) => {
+                info!(id = item.id, kind = item.kind, "Sent.");
+                item.state = OutboxState::Sent;
+                item.last_error = None;
+            }
+            Err(SendError::Transient(e)) => {
+                warn!(id = item.id, attempts = item.attempts, error = %e, "Send failed; will retry.");
+                item.last_error = Some(e);
+                if item.attempts >= MAX_ATTEMPTS {
+                    item.state = OutboxState::Failed;
+                } else {
+                    item.next_attempt_at = now.as_second() + backoff_seconds(item.attempts);
+                }
+            }
+            Err(SendError::Permanent(e)) => {
+                warn!(id = item.id, error = %e, "Send refused permanently.");
+                item.last_error = Some(e);
+                item.state = OutboxState::Failed;
+            }
+        }
+        ctx.store.save_outbox(&item)?;
+        worked += 1;
+    }
+    if worked > 0 {
+        ctx.store.flush().await?;
+    }
+    Ok(if worked == 0 { Tick::Idle } else { Tick::Worked(worked) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff_seconds(1), 30);
+        assert_eq!(backoff_seconds(2), 60);
+        assert_eq!(backoff_seconds(3), 120);
+        assert_eq!(backoff_seconds(8), 3600);
+        assert_eq!(backoff_seconds(30), 3600);
+    }
+}

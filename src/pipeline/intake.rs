@@ -1,0 +1,295 @@
+//! One intake step: take what is waiting in the mailbox, store it, evaluate it, queue its
+//! reply, and move it out of the intake folder — in that order, with a flush between each
+//! step the outside world depends on, so a crash at any point loses nothing and answers
+//! nothing twice.
+//!
+//! The ledger (not the server's \Seen flag or the Maildir subfolder) decides what is new: a
+//! person may open the mailbox in Outlook before we see a message.
+
+use super::ports::{Mailbox, MailboxError, RawMessage};
+use super::reply_policy::{self, PolicyInput};
+use super::{Ctx, Tick};
+use crate::adapters::store::{NewOutgoing, Record, RecordState, StoreError};
+use crate::compose::reply::{self, ReplyParams};
+use crate::domain::evaluation::{Classification, Evaluation};
+use crate::domain::problem::{Problem, ProblemCode};
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+use tracing::{info, warn};
+
+/// Why intake stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error(transparent)]
+    Mailbox(#[from] MailboxError),
+    /// The store failed: intake stops rather than carry on half-written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Handles everything waiting in the mailbox once.
+pub async fn tick<M: Mailbox>(ctx: &Ctx, mailbox: &mut M, now: Timestamp) -> Result<Tick, IntakeError> {
+    let messages = mailbox.list(ctx.max_message_bytes).await?;
+    let mut worked = 0;
+    for message in messages {
+        if handle(ctx, mailbox, message, now).await? {
+            worked += 1;
+        }
+    }
+    Ok(if worked == 0 { Tick::Idle } else { Tick::Worked(worked) })
+}
+
+/// Handles one message; returns whether anything was done.
+async fn handle<M: Mailbox>(
+    ctx: &Ctx,
+    mailbox: &mut M,
+    message: RawMessage,
+    now: Timestamp,
+) -> Result<bool, IntakeError> {
+    let key = message.key.ledger_key();
+    let record = match ctx.store.ledger(&key)? {
+        Some(r) => match r.state {
+            // Handled before a crash or a failed move: finish the move, answer nothing again.
+            RecordState::Evaluated | RecordState::Done => {
+                mailbox.mark_processed(&message.key).await?;
+                mark(ctx, r, RecordState::Done).await?;
+                return Ok(true);
+            }
+            RecordState::Quarantined => {
+                mailbox.quarantine(&message.key).await?;
+                return Ok(true);
+            }
+            // Evaluation was interrupted (the process died in it): count it, and give up on
+            // a message that keeps killing us.
+            RecordState::Received if r.attempts >= ctx.max_attempts => {
+                warn!(key, attempts = r.attempts, "Quarantining a message that failed repeatedly.");
+                mailbox.quarantine(&message.key).await?;
+                mark(ctx, r, RecordState::Quarantined).await?;
+                return Ok(true);
+            }
+            RecordState::Received => {
+                let mut r = r;
+                r.attempts += 1;
+                ctx.store.update(&r)?;
+                r
+            }
+        },
+        None => {
+            let hash = hex::encode(Sha256::digest(&message.bytes));
+            let record = Record {
+                id: 0,
+                ledger_key: key.clone(),
+                message_id: None,
+                hash,
+                received_at: crate::cli::report::rfc3339(message.received_at),
+                size: message.size,
+                attempts: 1,
+                state: RecordState::Received,
+                reference: None,
+                from: None,
+                subject: None,
+                classification: None,
+                partnership: None,
+                scores: Default::default(),
+                quality_mark: None,
+                quality_lead: None,
+                on_time: None,
+                problems: vec![],
+                no_reply_reason: None,
+                duplicate_of: None,
+            };
+            ctx.store.receive(record, &message.bytes)?
+        }
+    };
+    // The message (and the attempt) are durable before evaluation starts.
+    ctx.store.flush().await?;
+
+    // An oversized message arrives cut one byte past the limit, so evaluate() sees that it
+    // is too large and reads only its headers.
+    let evaluation = match evaluate_isolated(ctx, message.bytes.clone(), message.received_at).await {
+        Some(e) => e,
+        None => {
+            warn!(key, "Evaluation failed or timed out; quarantining.");
+            let mut r = record;
+            r.problems.push((
+                ProblemCode::EvaluationTimeout.as_str().into(),
+                format!("Evaluation took longer than {} s or failed.", ctx.message_seconds),
+            ));
+            mailbox.quarantine(&message.key).await?;
+            mark(ctx, r, RecordState::Quarantined).await?;
+            return Ok(true);
+        }
+    };
+    finish(ctx, mailbox, &message, record, evaluation, now).await?;
+    Ok(true)
+}
+
+/// Evaluates on a blocking thread, with a time limit, catching panics: one bad message never
+/// stops the rest.
+async fn evaluate_isolated(ctx: &Ctx, raw: Vec<u8>, received_at: Timestamp) -> Option<Evaluation> {
+    let round = ctx.round.clone();
+    let roster = ctx.roster.clone();
+    let trusted = ctx.trusted_authserv_id.clone();
+    let limits = ctx.limits;
+    let max = ctx.max_message_bytes;
+    let job = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(|| {
+            let settings = super::evaluate::Settings {
+                round: &round,
+                roster: &roster,
+                trusted_authserv_id: trusted.as_deref(),
+                limits,
+                max_message_bytes: max,
+            };
+            super::evaluate::evaluate(&raw, Some(received_at), &settings)
+        })
+        .ok()
+    });
+    match tokio::time::timeout(Duration::from_secs(ctx.message_seconds), job).await {
+        Ok(Ok(result)) => result,
+        _ => None,
+    }
+}
+
+/// Stores the evaluation and its reply (one transaction), then moves the message.
+async fn finish<M: Mailbox>(
+    ctx: &Ctx,
+    mailbox: &mut M,
+    message: &RawMessage,
+    mut record: Record,
+    evaluation: Evaluation,
+    now: Timestamp,
+) -> Result<(), IntakeError> {
+    summarise(&mut record, &evaluation);
+    let duplicate = ctx
+        .store
+        .find_duplicate(evaluation.message_id.as_deref(), &record.hash)?
+        .filter(|d| d.id != record.id);
+    let mut outgoing = Vec::new();
+    let mut reference = None;
+    if let Some(d) = duplicate {
+        info!(key = record.ledger_key, earlier = d.id, "Repeat of a handled message; not answering again.");
+        record.duplicate_of = Some(d.id);
+        record.no_reply_reason = Some("a repeat of a message already handled".into());
+    } else {
+        match reply_policy::decide(&evaluation, policy_input(ctx, &evaluation, now)?) {
+            Err(reason) => {
+                info!(key = record.ledger_key, reason, "No automatic reply.");
+                record.no_reply_reason = Some(reason);
+            }
+            Ok(()) => {
+                let r = ctx.store.peek_reference(&ctx.round.reference_prefix)?;
+                match build_reply(ctx, &evaluation, &r, now) {
+                    Ok(out) => {
+                        outgoing.push(out);
+                        reference = Some(r);
+                    }
+                    Err(e) => {
+                        warn!(key = record.ledger_key, error = %e, "Failed to build the reply.");
+                        record.no_reply_reason = Some(format!("the reply could not be built: {e}"));
+                    }
+                }
+            }
+        }
+    }
+    let sender = evaluation.from.clone().unwrap_or_default();
+    let replying = !outgoing.is_empty();
+    let record = ctx
+        .store
+        .complete(record, reference.as_deref(), outgoing, now.as_second())?;
+    if replying {
+        let since = now.as_second() - ctx.window_hours * 3600;
+        ctx.store.sender_replies(&sender, since, now.as_second(), true)?;
+    }
+    // The reply is durable before the message leaves the intake folder.
+    ctx.store.flush().await?;
+    mailbox.mark_processed(&message.key).await?;
+    mark(ctx, record, RecordState::Done).await?;
+    Ok(())
+}
+
+fn policy_input(ctx: &Ctx, e: &Evaluation, now: Timestamp) -> Result<PolicyInput, StoreError> {
+    let mut in_our_thread = false;
+    for id in e.envelope.in_reply_to.iter().chain(&e.envelope.references) {
+        if ctx.store.is_ours(id)? {
+            in_our_thread = true;
+            break;
+        }
+    }
+    let sender = e.from.clone().unwrap_or_default();
+    let since = now.as_second() - ctx.window_hours * 3600;
+    Ok(PolicyInput {
+        in_our_thread,
+        recent_replies: ctx.store.sender_replies(&sender, since, now.as_second(), false)?,
+        max_per_sender: ctx.max_per_sender,
+        is_own_address: ctx.own_addresses.iter().any(|a| a.eq_ignore_ascii_case(&sender)),
+    })
+}
+
+fn build_reply(
+    ctx: &Ctx,
+    e: &Evaluation,
+    reference: &str,
+    now: Timestamp,
+) -> Result<NewOutgoing, crate::compose::reply::ComposeError> {
+    let partnership = e.partnership.as_ref().and_then(|p| ctx.roster.get(&p.id));
+    let leads: Vec<String> = partnership
+        .map(|p| p.la_send_leads.iter().chain(&p.yos_leads).cloned().collect())
+        .unwrap_or_default();
+    let replaces = match (&e.partnership, e.classification) {
+        (Some(p), Classification::Submission) => ctx
+            .store
+            .latest_submission(&p.id)
+            .ok()
+            .flatten()
+            .and_then(|r| r.reference),
+        _ => None,
+    };
+    let params = ReplyParams {
+        from: &ctx.from,
+        reference,
+        now,
+        round: &ctx.round,
+        leads: &leads,
+        replaces: replaces.as_deref(),
+    };
+    let built = reply::build(e, &params)?;
+    let envelope_from = ctx.own_addresses.first().cloned().unwrap_or_default();
+    Ok(NewOutgoing {
+        kind: "reply".into(),
+        message_id: Some(built.message_id),
+        envelope_from,
+        recipients: built.to.into_iter().chain(built.cc).collect(),
+        bytes: built.bytes,
+    })
+}
+
+/// Copies what the team and the digest need from the evaluation into the record.
+fn summarise(record: &mut Record, e: &Evaluation) {
+    record.message_id = e.message_id.clone();
+    record.from = e.from.clone();
+    record.subject = e.subject.clone();
+    record.classification = Some(e.classification.as_str().into());
+    record.partnership = e.partnership.as_ref().map(|p| p.id.clone());
+    record.scores = e
+        .grid
+        .as_ref()
+        .map(|g| g.scores.iter().map(|(s, v)| (s.as_str().to_string(), v.value())).collect())
+        .unwrap_or_default();
+    record.quality_mark = Some(e.quality_mark.provisional.as_str().into());
+    record.quality_lead = Some(e.quality_lead.provisional.as_str().into());
+    record.on_time = e.deadline.on_time;
+    record.problems = e
+        .problems
+        .iter()
+        .map(|Problem { code, detail }| (code.as_str().to_string(), detail.clone()))
+        .collect();
+}
+
+async fn mark(ctx: &Ctx, mut record: Record, state: RecordState) -> Result<(), IntakeError> {
+    record.state = state;
+    ctx.store.update(&record)?;
+    ctx.store.flush().await?;
+    Ok(())
+}

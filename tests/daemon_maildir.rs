@@ -1,0 +1,273 @@
+//! The daemon's steps on the embedded default: a Maildir in, a folder of .eml files out, a
+//! real sled store. Covers the order of effects (stored → evaluated → reply queued → moved),
+//! threading, never answering twice, automatic mail, the per-sender cap, and recovery of a
+//! message whose evaluation was interrupted.
+
+use std::path::{Path, PathBuf};
+use yjsend::adapters::dir::DirTransport;
+use yjsend::adapters::maildir::Maildir;
+use yjsend::adapters::store::{OutboxState, RecordState, Store};
+use yjsend::domain::roster::{Partnership, Roster};
+use yjsend::domain::round::Round;
+use yjsend::domain::statement::{Score, StatementId};
+use yjsend::extract::Limits;
+use yjsend::pipeline::{Ctx, Tick, delivery, intake};
+
+struct App {
+    _dir: tempfile::TempDir,
+    inbox: PathBuf,
+    outbox: PathBuf,
+    store_path: PathBuf,
+    ctx: Ctx,
+    mailbox: Maildir,
+    transport: DirTransport,
+}
+
+fn round() -> Round {
+    let tz = jiff::tz::TimeZone::get("Europe/London").unwrap();
+    Round {
+        name: "Quality Mark and Quality Lead 2018".into(),
+        reference_prefix: "YJS-2018".into(),
+        deadline: Round::resolve_deadline("2018-02-23T23:59:59".parse().unwrap(), &tz).unwrap(),
+        timezone: tz,
+        panel_meets: Some("late February to early March 2018".into()),
+        outcomes_by: Some("2018-03-16".parse().unwrap()),
+    }
+}
+
+fn roster() -> Roster {
+    let baseline = StatementId::ALL
+        .into_iter()
+        .map(|s| (s, Score::new(6).unwrap()))
+        .collect();
+    Roster {
+        partnerships: vec![Partnership {
+            id: "oxfordshire".into(),
+            name: "Oxfordshire".into(),
+            region: None,
+            domains: vec!["oxfordshire.example".into()],
+            la_send_leads: vec!["send.lead@oxfordshire.example".into()],
+            yos_leads: vec!["yjs.manager@oxfordshire.example".into()],
+            baseline: Some(baseline),
+            awards: vec![],
+        }],
+    }
+}
+
+fn ctx(store: Store) -> Ctx {
+    Ctx {
+        store,
+        round: round(),
+        roster: roster(),
+        trusted_authserv_id: Some("mx.example.org".into()),
+        limits: Limits::default(),
+        max_message_bytes: 25 * 1024 * 1024,
+        message_seconds: 30,
+        from: "Youth Justice SEND <youthjusticesend@example.org>".into(),
+        own_addresses: vec!["youthjusticesend@example.org".into()],
+        max_per_sender: 3,
+        window_hours: 3,
+        max_attempts: 3,
+    }
+}
+
+impl App {
+    fn new() -> App {
+        let dir = tempfile::tempdir().unwrap();
+        let inbox = dir.path().join("mail");
+        let outbox = dir.path().join("outbox");
+        let store_path = dir.path().join("yjsend.db");
+        App {
+            mailbox: Maildir::open(&inbox, "Processed", "Quarantine").unwrap(),
+            transport: DirTransport::new(outbox.clone()).unwrap(),
+            ctx: ctx(Store::open(&store_path).unwrap()),
+            inbox,
+            outbox,
+            store_path,
+            _dir: dir,
+        }
+    }
+
+    /// Reopens the store as a restarted daemon would.
+    fn restart(&mut self) {
+        let fresh = ctx(Store::open(&tempfile::tempdir().unwrap().path().join("x")).unwrap());
+        let old = std::mem::replace(&mut self.ctx, fresh);
+        drop(old);
+        self.ctx = ctx(Store::open(&self.store_path).unwrap());
+    }
+
+    fn deliver(&self, name: &str, bytes: &[u8]) {
+        std::fs::write(self.inbox.join("new").join(name), bytes).unwrap();
+    }
+
+    async fn run_once(&mut self) -> (Tick, Tick) {
+        let now = jiff::Timestamp::now();
+        let a = intake::tick(&self.ctx, &mut self.mailbox, now).await.unwrap();
+        let b = delivery::tick(&self.ctx, &self.transport, now).await.unwrap();
+        (a, b)
+    }
+
+    fn sent(&self) -> Vec<String> {
+        let mut out: Vec<String> = files(&self.outbox)
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
+    v.sort();
+    v
+}
+
+fn submission(message_id: &str, from: &str, extra_headers: &str) -> Vec<u8> {
+    format!(
+        "Received: from mail.oxfordshire.example by mx.example.org; Tue, 20 Feb 2018 10:00:00 +0000\r\n\
+         From: Sam Lead <{from}>\r\n\
+         To: youthjusticesend@example.org\r\n\
+         Cc: yjs.manager@oxfordshire.example\r\n\
+         Subject: Our rescore\r\n\
+         Message-ID: {message_id}\r\n\
+         Date: Tue, 20 Feb 2018 09:59:00 +0000\r\n\
+         {extra_headers}\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n\
+         Our scores:\r\n\
+         Statement 1: 7\r\nStatement 2: 7\r\nStatement 3: 6\r\nStatement 4a: 7\r\n\
+         Statement 4b: 7\r\nStatement 5: 8\r\nStatement 6: 7\r\nStatement 7: 7\r\n\
+         Statement 8: 9\r\nStatement 9: 7\r\nStatement 10: 7\r\n"
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn a_submission_gets_one_threaded_reply_and_moves_to_processed() {
+    let mut app = App::new();
+    app.deliver("1.a:2,", &submission("<s1@oxfordshire.example>", "send.lead@oxfordshire.example", ""));
+    let (intake, delivery) = app.run_once().await;
+    assert_eq!(intake, Tick::Worked(1));
+    assert_eq!(delivery, Tick::Worked(1));
+
+    let sent = app.sent();
+    assert_eq!(sent.len(), 1);
+    let reply = &sent[0];
+    assert!(reply.contains("In-Reply-To: <s1@oxfordshire.example>"), "{reply}");
+    assert!(reply.contains("Auto-Submitted: auto-replied"));
+    assert!(reply.contains("Subject: Re: Our rescore [YJS-2018-0001]"));
+    assert!(reply.contains("X-Envelope-To: send.lead@oxfordshire.example"));
+    assert!(reply.contains("X-Envelope-To: yjs.manager@oxfordshire.example"));
+    assert_eq!(files(&app.inbox.join("cur")).len() + files(&app.inbox.join("new")).len(), 0);
+    assert_eq!(files(&app.inbox.join(".Processed/cur")).len(), 1);
+
+    // Nothing new: a second pass does nothing.
+    assert_eq!(app.run_once().await, (Tick::Idle, Tick::Idle));
+
+    // The same message again (a copy, or after a UIDVALIDITY change): no second reply.
+    app.deliver("2.b", &submission("<s1@oxfordshire.example>", "send.lead@oxfordshire.example", ""));
+    app.run_once().await;
+    assert_eq!(app.sent().len(), 1);
+    assert_eq!(files(&app.inbox.join(".Processed/cur")).len(), 2);
+}
+
+#[tokio::test]
+async fn a_message_opened_in_a_mail_client_is_still_answered() {
+    let mut app = App::new();
+    // Moved to cur/ and flagged Seen by a person before the daemon looked.
+    std::fs::write(
+        app.inbox.join("cur").join("3.c:2,S"),
+        submission("<seen@oxfordshire.example>", "send.lead@oxfordshire.example", ""),
+    )
+    .unwrap();
+    app.run_once().await;
+    assert_eq!(app.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn automatic_mail_is_never_answered() {
+    let mut app = App::new();
+    app.deliver(
+        "4.d",
+        &submission("<ooo@oxfordshire.example>", "send.lead@oxfordshire.example", "Auto-Submitted: auto-replied\r\n"),
+    );
+    app.run_once().await;
+    assert!(app.sent().is_empty());
+    let records = app.ctx.store.records().unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].classification.as_deref(), Some("automatic"));
+    assert_eq!(records[0].state, RecordState::Done);
+    assert_eq!(files(&app.inbox.join(".Processed/cur")).len(), 1);
+}
+
+#[tokio::test]
+async fn the_per_sender_cap_ends_a_loop() {
+    let mut app = App::new();
+    for i in 0..6 {
+        app.deliver(
+            &format!("{i}.loop"),
+            &submission(&format!("<loop{i}@oxfordshire.example>"), "send.lead@oxfordshire.example", ""),
+        );
+    }
+    app.run_once().await;
+    assert_eq!(app.sent().len(), 3, "the cap in this test is 3");
+    assert_eq!(files(&app.inbox.join(".Processed/cur")).len(), 6);
+}
+
+#[tokio::test]
+async fn an_interrupted_evaluation_is_retried_then_quarantined() {
+    let mut app = App::new();
+    let bytes = submission("<crash@oxfordshire.example>", "send.lead@oxfordshire.example", "");
+    app.deliver("5.e", &bytes);
+    // Simulate three deaths inside evaluation: the record stays `Received` with its attempts.
+    let record = yjsend::adapters::store::Record {
+        id: 0,
+        ledger_key: "maildir:5.e".into(),
+        message_id: None,
+        hash: "x".into(),
+        received_at: "2018-02-20T10:00:00Z".into(),
+        size: bytes.len() as u64,
+        attempts: 3,
+        state: RecordState::Received,
+        reference: None,
+        from: None,
+        subject: None,
+        classification: None,
+        partnership: None,
+        scores: Default::default(),
+        quality_mark: None,
+        quality_lead: None,
+        on_time: None,
+        problems: vec![],
+        no_reply_reason: None,
+        duplicate_of: None,
+    };
+    app.ctx.store.receive(record, &bytes).unwrap();
+    app.ctx.store.flush().await.unwrap();
+    app.restart();
+    app.run_once().await;
+    assert!(app.sent().is_empty());
+    assert_eq!(files(&app.inbox.join(".Quarantine/cur")).len(), 1);
+}
+
+#[tokio::test]
+async fn a_reply_queued_before_a_crash_is_sent_after_restart_once() {
+    let mut app = App::new();
+    app.deliver("6.f", &submission("<q@oxfordshire.example>", "send.lead@oxfordshire.example", ""));
+    let now = jiff::Timestamp::now();
+    // Intake only, then "crash" before delivery.
+    intake::tick(&app.ctx, &mut app.mailbox, now).await.unwrap();
+    app.restart();
+    app.run_once().await;
+    app.run_once().await;
+    assert_eq!(app.sent().len(), 1);
+    let items = app.ctx.store.outbox_items().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].state, OutboxState::Sent);
+    assert_eq!(items[0].attempts, 1);
+}
