@@ -3,3 +3,4 @@
 
 pub mod reply;
 pub mod reply_text;
+pub mod template;

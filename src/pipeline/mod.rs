@@ -6,6 +6,7 @@ pub mod evaluate;
 pub mod intake;
 pub mod ports;
 pub mod reply_policy;
+pub mod scheduler;
 
 use crate::adapters::store::Store;
 use crate::domain::roster::Roster;
