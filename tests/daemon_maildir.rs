@@ -68,6 +68,7 @@ fn ctx(store: Store) -> Ctx {
         max_per_sender: 3,
         window_hours: 3,
         max_attempts: 3,
+        evaluator: yjsend::pipeline::Evaluator::InProcess,
     }
 }
 

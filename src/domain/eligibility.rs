@@ -7,7 +7,8 @@ use super::statement::{Scores, StatementId};
 use std::collections::BTreeSet;
 
 /// `eligible`, `not_eligible` or `incomplete`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Provisional {
     Eligible,
     NotEligible,
@@ -25,7 +26,7 @@ impl Provisional {
 }
 
 /// A verdict and its reasons (empty only when eligible).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Verdict {
     pub provisional: Provisional,
     pub reasons: Vec<String>,

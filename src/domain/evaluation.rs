@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use std::collections::BTreeMap;
 
 /// `submission`, `automatic` or `no_grid`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Classification {
     /// A grid was read.
     Submission,
@@ -31,18 +31,49 @@ impl Classification {
 }
 
 /// The grid that was read and where from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Grid {
     /// The attachment's path through containers, or `body`.
     pub source: String,
+    #[serde(with = "grid_format")]
     pub format: GridFormat,
     pub scores: Scores,
     /// The baseline column the file itself shows (information only).
     pub baseline: Scores,
 }
 
+/// `GridFormat` as its JSON word.
+mod grid_format {
+    use super::GridFormat;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    const ALL: [GridFormat; 10] = [
+        GridFormat::Xlsx,
+        GridFormat::Xlsm,
+        GridFormat::Xlsb,
+        GridFormat::Xls,
+        GridFormat::Ods,
+        GridFormat::Csv,
+        GridFormat::Docx,
+        GridFormat::Pdf,
+        GridFormat::Text,
+        GridFormat::Html,
+    ];
+
+    pub fn serialize<S: Serializer>(f: &GridFormat, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(f.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<GridFormat, D::Error> {
+        let word = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        ALL.into_iter()
+            .find(|f| f.as_str() == word)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown grid format {word:?}")))
+    }
+}
+
 /// What an attached file was taken as (the reply's evidence manifest).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TakenAs {
     Grid,
     /// A second copy of the grid that agrees with the one used.
@@ -59,7 +90,7 @@ pub enum TakenAs {
 }
 
 /// One attached file in the manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EvidenceItem {
     pub path: String,
     pub bytes: u64,
@@ -67,7 +98,7 @@ pub struct EvidenceItem {
 }
 
 /// The deadline and where the message stands against it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeadlineStatus {
     pub at: Timestamp,
     /// `None` when the message carries no time at all.
@@ -75,14 +106,14 @@ pub struct DeadlineStatus {
 }
 
 /// The identified partnership.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PartnershipRef {
     pub id: String,
     pub name: String,
 }
 
 /// The message's addresses (lower case) and thread, for replies and thread rules.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Envelope {
     pub from_name: Option<String>,
     pub sender: Option<String>,
@@ -94,7 +125,7 @@ pub struct Envelope {
 }
 
 /// The evaluation of one message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Evaluation {
     pub message_id: Option<String>,
     pub subject: Option<String>,

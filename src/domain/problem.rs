@@ -34,6 +34,36 @@ pub enum ProblemCode {
 }
 
 impl ProblemCode {
+    /// Every code, for parsing.
+    pub const ALL: [ProblemCode; 21] = [
+        ProblemCode::NoGridFound,
+        ProblemCode::AmbiguousGrid,
+        ProblemCode::AmbiguousScore,
+        ProblemCode::ScoreOutOfRange,
+        ProblemCode::StatementMissing,
+        ProblemCode::BaselineMismatch,
+        ProblemCode::EncryptedAttachment,
+        ProblemCode::CorruptAttachment,
+        ProblemCode::UnsupportedFormat,
+        ProblemCode::AttachmentTooLarge,
+        ProblemCode::DecompressionLimit,
+        ProblemCode::UnreadableDocument,
+        ProblemCode::LinkInsteadOfAttachment,
+        ProblemCode::MessageTooLarge,
+        ProblemCode::EvaluationTimeout,
+        ProblemCode::UnknownPartnership,
+        ProblemCode::SignoffMissing,
+        ProblemCode::SenderAuthenticationFailed,
+        ProblemCode::CaseStudyMissing,
+        ProblemCode::NoBaseline,
+        ProblemCode::MalformedMessage,
+    ];
+
+    /// The code for a stable word.
+    pub fn parse(word: &str) -> Option<ProblemCode> {
+        ProblemCode::ALL.into_iter().find(|c| c.as_str() == word)
+    }
+
     /// The stable word used in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -68,8 +98,21 @@ impl fmt::Display for ProblemCode {
     }
 }
 
+impl serde::Serialize for ProblemCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ProblemCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let word = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        ProblemCode::parse(&word).ok_or_else(|| serde::de::Error::custom(format!("unknown problem code {word:?}")))
+    }
+}
+
 /// One finding: a stable code and a sentence for people.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     pub code: ProblemCode,
     pub detail: String,
@@ -87,5 +130,19 @@ impl Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code, self.detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_are_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in ProblemCode::ALL {
+            assert_eq!(ProblemCode::parse(c.as_str()), Some(c));
+            assert!(seen.insert(c.as_str()));
+        }
     }
 }

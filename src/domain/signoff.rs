@@ -4,7 +4,7 @@
 use super::roster::Partnership;
 
 /// Who signed off, and whether it counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SignOff {
     /// An LA SEND lead of the partnership is on the message.
     pub la_send: bool,

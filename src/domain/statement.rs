@@ -156,6 +156,33 @@ impl fmt::Display for Score {
     }
 }
 
+impl serde::Serialize for StatementId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StatementId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let key = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        StatementId::from_key(&key)
+            .ok_or_else(|| serde::de::Error::custom(format!("{key:?} is not a statement area")))
+    }
+}
+
+impl serde::Serialize for Score {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u8(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Score {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let v = u8::deserialize(deserializer)?;
+        Score::new(v).ok_or_else(|| serde::de::Error::custom(format!("{v} is outside 0–10")))
+    }
+}
+
 /// Scores by statement area; an area not scored is absent.
 pub type Scores = BTreeMap<StatementId, Score>;
 

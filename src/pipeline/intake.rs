@@ -8,7 +8,8 @@
 
 use super::ports::{Mailbox, MailboxError, RawMessage};
 use super::reply_policy::{self, PolicyInput};
-use super::{Ctx, Tick};
+use super::worker::WorkerError;
+use super::{Ctx, Evaluator, Tick};
 use crate::adapters::store::{NewOutgoing, Record, RecordState, StoreError};
 use crate::compose::reply::{self, ReplyParams};
 use crate::domain::evaluation::{Classification, Evaluation};
@@ -107,32 +108,54 @@ async fn handle<M: Mailbox>(
 
     // An oversized message arrives cut one byte past the limit, so evaluate() sees that it
     // is too large and reads only its headers.
-    let evaluation = match evaluate_isolated(ctx, message.bytes.clone(), message.received_at).await {
-        Some(e) => e,
-        None => {
-            warn!(key, "Evaluation failed or timed out; quarantining.");
+    let evaluation = match evaluate_isolated(ctx, &message.bytes, message.received_at).await {
+        Ok(e) => e,
+        Err(Failure::Timeout(detail)) => {
+            warn!(key, detail, "Evaluation overran its time; quarantining.");
             let mut r = record;
-            r.problems.push((
-                ProblemCode::EvaluationTimeout.as_str().into(),
-                format!("Evaluation took longer than {} s or failed.", ctx.message_seconds),
-            ));
+            r.problems.push((ProblemCode::EvaluationTimeout.as_str().into(), detail));
             mailbox.quarantine(&message.key).await?;
             mark(ctx, r, RecordState::Quarantined).await?;
             return Ok(true);
+        }
+        Err(Failure::Crashed(detail)) => {
+            // Left `Received` with its attempt counted: retried on the next pass, and
+            // quarantined once it has failed `max_attempts` times.
+            warn!(key, attempts = record.attempts, detail, "Evaluation failed.");
+            return Ok(false);
         }
     };
     finish(ctx, mailbox, &message, record, evaluation, now).await?;
     Ok(true)
 }
 
-/// Evaluates on a blocking thread, with a time limit, catching panics: one bad message never
-/// stops the rest.
-async fn evaluate_isolated(ctx: &Ctx, raw: Vec<u8>, received_at: Timestamp) -> Option<Evaluation> {
+/// Why an evaluation gave no result.
+enum Failure {
+    Timeout(String),
+    Crashed(String),
+}
+
+/// Evaluates in the worker process, or on a blocking thread with a time limit and panics
+/// caught: one bad message never stops the rest.
+async fn evaluate_isolated(ctx: &Ctx, raw: &[u8], received_at: Timestamp) -> Result<Evaluation, Failure> {
+    let limit = Duration::from_secs(ctx.message_seconds);
+    if let Evaluator::Worker(worker) = &ctx.evaluator {
+        return worker
+            .lock()
+            .await
+            .evaluate(raw, received_at, limit)
+            .await
+            .map_err(|e| match e {
+                WorkerError::Timeout(_) => Failure::Timeout(e.to_string()),
+                WorkerError::Crashed(_) => Failure::Crashed(e.to_string()),
+            });
+    }
     let round = ctx.round.clone();
     let roster = ctx.roster.clone();
     let trusted = ctx.trusted_authserv_id.clone();
     let limits = ctx.limits;
     let max = ctx.max_message_bytes;
+    let raw = raw.to_vec();
     let job = tokio::task::spawn_blocking(move || {
         std::panic::catch_unwind(|| {
             let settings = super::evaluate::Settings {
@@ -144,11 +167,11 @@ async fn evaluate_isolated(ctx: &Ctx, raw: Vec<u8>, received_at: Timestamp) -> O
             };
             super::evaluate::evaluate(&raw, Some(received_at), &settings)
         })
-        .ok()
     });
-    match tokio::time::timeout(Duration::from_secs(ctx.message_seconds), job).await {
-        Ok(Ok(result)) => result,
-        _ => None,
+    match tokio::time::timeout(limit, job).await {
+        Ok(Ok(Ok(e))) => Ok(e),
+        Ok(_) => Err(Failure::Crashed("the evaluation panicked".into())),
+        Err(_) => Err(Failure::Timeout(format!("the evaluation took longer than {limit:?}"))),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod intake;
 pub mod ports;
 pub mod reply_policy;
 pub mod scheduler;
+pub mod worker;
 
 use crate::adapters::store::Store;
 use crate::domain::roster::Roster;
@@ -32,6 +33,15 @@ pub struct Ctx {
     pub window_hours: i64,
     /// Evaluations started before a message is quarantined.
     pub max_attempts: u32,
+    /// Where evaluation runs.
+    pub evaluator: Evaluator,
+}
+
+/// Where messages are evaluated: in a worker process with limits (the daemon), or on a thread
+/// of this process (tests, and where the binary cannot re-execute itself).
+pub enum Evaluator {
+    InProcess,
+    Worker(tokio::sync::Mutex<worker::Worker>),
 }
 
 impl Ctx {
