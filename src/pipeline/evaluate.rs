@@ -4,7 +4,7 @@
 //! It reads no files, no clock and no network: the received time is an argument.
 
 use crate::domain::case_study::{self, EvidenceKind};
-use crate::domain::eligibility::{self, Input};
+use crate::domain::eligibility::{self, Input, Provisional};
 use crate::domain::evaluation::{
     Classification, DeadlineStatus, Envelope, Evaluation, EvidenceItem, Grid, PartnershipRef, TakenAs,
 };
@@ -128,10 +128,6 @@ pub fn evaluate(raw: &[u8], received_at: Option<Timestamp>, settings: &Settings)
     if let (Some(g), Some(base)) = (&grid, baseline) {
         baseline_mismatch(g, base, &mut problems);
     }
-    if let Some(g) = &grid {
-        case_studies_missing(&g.scores, &evidence.linked, &mut problems);
-    }
-
     let input = Input {
         scores: grid.as_ref().map(|g| &g.scores),
         signoff,
@@ -140,6 +136,24 @@ pub fn evaluate(raw: &[u8], received_at: Option<Timestamp>, settings: &Settings)
         case_studies: &evidence.linked,
         baseline,
     };
+    let quality_mark = eligibility::quality_mark(&input);
+    let quality_lead = eligibility::quality_lead(&input);
+    // What only the Quality Lead asks for is a problem only when the Quality Lead is still
+    // within reach: a missing case study does not matter to a grid with a 6 in it.
+    if quality_lead.provisional != Provisional::NotEligible {
+        if let Some(g) = &grid {
+            case_studies_missing(&g.scores, &evidence.linked, &mut problems);
+        }
+        if let Some(p) = partnership.filter(|p| p.baseline.is_none()) {
+            problems.push(Problem::new(
+                ProblemCode::NoBaseline,
+                format!(
+                    "{} did not take part in the initial benchmarking, so there are no baseline scores on record for the Quality Lead.",
+                    p.name
+                ),
+            ));
+        }
+    }
     Evaluation {
         message_id: facts.message_id.clone(),
         subject: facts.subject.clone(),
@@ -160,8 +174,8 @@ pub fn evaluate(raw: &[u8], received_at: Option<Timestamp>, settings: &Settings)
             id: p.id.clone(),
             name: p.name.clone(),
         }),
-        quality_mark: eligibility::quality_mark(&input),
-        quality_lead: eligibility::quality_lead(&input),
+        quality_mark,
+        quality_lead,
         grid,
         case_studies: evidence.case_studies,
         case_studies_unlinked: evidence.unlinked,
