@@ -23,8 +23,8 @@ fn fixtures() -> Vec<(PathBuf, Value)> {
         let expect = path.with_extension("expect.json");
         let text = std::fs::read_to_string(&expect)
             .unwrap_or_else(|e| panic!("{}: {e}", expect.display()));
-        let value: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", expect.display()));
+        let value: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", expect.display()));
         out.push((path, value));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -83,7 +83,11 @@ fn normalise(key: &str, v: &Value) -> Value {
     if key == "problem_codes" {
         let set: BTreeSet<String> = v
             .as_array()
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         return Value::Array(set.into_iter().map(Value::String).collect());
     }
@@ -93,7 +97,11 @@ fn normalise(key: &str, v: &Value) -> Value {
 #[test]
 fn every_fixture_matches_its_expectation() {
     let cases = fixtures();
-    assert!(cases.len() >= 10, "expected a real corpus, found {}", cases.len());
+    assert!(
+        cases.len() >= 10,
+        "expected a real corpus, found {}",
+        cases.len()
+    );
     let paths: Vec<&Path> = cases.iter().map(|(p, _)| p.as_path()).collect();
     let reports = run_check(&paths);
     assert_eq!(reports.len(), cases.len(), "one JSON line per message");

@@ -103,8 +103,12 @@ impl App {
 
     async fn run_once(&mut self) -> (Tick, Tick) {
         let now = jiff::Timestamp::now();
-        let a = intake::tick(&self.ctx, &mut self.mailbox, now).await.unwrap();
-        let b = delivery::tick(&self.ctx, &self.transport, now).await.unwrap();
+        let a = intake::tick(&self.ctx, &mut self.mailbox, now)
+            .await
+            .unwrap();
+        let b = delivery::tick(&self.ctx, &self.transport, now)
+            .await
+            .unwrap();
         (a, b)
     }
 
@@ -151,7 +155,14 @@ fn submission(message_id: &str, from: &str, extra_headers: &str) -> Vec<u8> {
 #[tokio::test]
 async fn a_submission_gets_one_threaded_reply_and_moves_to_processed() {
     let mut app = App::new();
-    app.deliver("1.a:2,", &submission("<s1@oxfordshire.example>", "send.lead@oxfordshire.example", ""));
+    app.deliver(
+        "1.a:2,",
+        &submission(
+            "<s1@oxfordshire.example>",
+            "send.lead@oxfordshire.example",
+            "",
+        ),
+    );
     let (intake, delivery) = app.run_once().await;
     assert_eq!(intake, Tick::Worked(1));
     assert_eq!(delivery, Tick::Worked(1));
@@ -159,19 +170,32 @@ async fn a_submission_gets_one_threaded_reply_and_moves_to_processed() {
     let sent = app.sent();
     assert_eq!(sent.len(), 1);
     let reply = &sent[0];
-    assert!(reply.contains("In-Reply-To: <s1@oxfordshire.example>"), "{reply}");
+    assert!(
+        reply.contains("In-Reply-To: <s1@oxfordshire.example>"),
+        "{reply}"
+    );
     assert!(reply.contains("Auto-Submitted: auto-replied"));
     assert!(reply.contains("Subject: Re: Our rescore [YJS-2018-0001]"));
     assert!(reply.contains("X-Envelope-To: send.lead@oxfordshire.example"));
     assert!(reply.contains("X-Envelope-To: yjs.manager@oxfordshire.example"));
-    assert_eq!(files(&app.inbox.join("cur")).len() + files(&app.inbox.join("new")).len(), 0);
+    assert_eq!(
+        files(&app.inbox.join("cur")).len() + files(&app.inbox.join("new")).len(),
+        0
+    );
     assert_eq!(files(&app.inbox.join(".Processed/cur")).len(), 1);
 
     // Nothing new: a second pass does nothing.
     assert_eq!(app.run_once().await, (Tick::Idle, Tick::Idle));
 
     // The same message again (a copy, or after a UIDVALIDITY change): no second reply.
-    app.deliver("2.b", &submission("<s1@oxfordshire.example>", "send.lead@oxfordshire.example", ""));
+    app.deliver(
+        "2.b",
+        &submission(
+            "<s1@oxfordshire.example>",
+            "send.lead@oxfordshire.example",
+            "",
+        ),
+    );
     app.run_once().await;
     assert_eq!(app.sent().len(), 1);
     assert_eq!(files(&app.inbox.join(".Processed/cur")).len(), 2);
@@ -183,7 +207,11 @@ async fn a_message_opened_in_a_mail_client_is_still_answered() {
     // Moved to cur/ and flagged Seen by a person before the daemon looked.
     std::fs::write(
         app.inbox.join("cur").join("3.c:2,S"),
-        submission("<seen@oxfordshire.example>", "send.lead@oxfordshire.example", ""),
+        submission(
+            "<seen@oxfordshire.example>",
+            "send.lead@oxfordshire.example",
+            "",
+        ),
     )
     .unwrap();
     app.run_once().await;
@@ -195,7 +223,11 @@ async fn automatic_mail_is_never_answered() {
     let mut app = App::new();
     app.deliver(
         "4.d",
-        &submission("<ooo@oxfordshire.example>", "send.lead@oxfordshire.example", "Auto-Submitted: auto-replied\r\n"),
+        &submission(
+            "<ooo@oxfordshire.example>",
+            "send.lead@oxfordshire.example",
+            "Auto-Submitted: auto-replied\r\n",
+        ),
     );
     app.run_once().await;
     assert!(app.sent().is_empty());
@@ -212,7 +244,11 @@ async fn the_per_sender_cap_ends_a_loop() {
     for i in 0..6 {
         app.deliver(
             &format!("{i}.loop"),
-            &submission(&format!("<loop{i}@oxfordshire.example>"), "send.lead@oxfordshire.example", ""),
+            &submission(
+                &format!("<loop{i}@oxfordshire.example>"),
+                "send.lead@oxfordshire.example",
+                "",
+            ),
         );
     }
     app.run_once().await;
@@ -223,7 +259,11 @@ async fn the_per_sender_cap_ends_a_loop() {
 #[tokio::test]
 async fn an_interrupted_evaluation_is_retried_then_quarantined() {
     let mut app = App::new();
-    let bytes = submission("<crash@oxfordshire.example>", "send.lead@oxfordshire.example", "");
+    let bytes = submission(
+        "<crash@oxfordshire.example>",
+        "send.lead@oxfordshire.example",
+        "",
+    );
     app.deliver("5.e", &bytes);
     // Simulate three deaths inside evaluation: the record stays `Received` with its attempts.
     let record = yjsend::adapters::store::Record {
@@ -259,7 +299,14 @@ async fn an_interrupted_evaluation_is_retried_then_quarantined() {
 #[tokio::test]
 async fn a_reply_queued_before_a_crash_is_sent_after_restart_once() {
     let mut app = App::new();
-    app.deliver("6.f", &submission("<q@oxfordshire.example>", "send.lead@oxfordshire.example", ""));
+    app.deliver(
+        "6.f",
+        &submission(
+            "<q@oxfordshire.example>",
+            "send.lead@oxfordshire.example",
+            "",
+        ),
+    );
     let now = jiff::Timestamp::now();
     // Intake only, then "crash" before delivery.
     intake::tick(&app.ctx, &mut app.mailbox, now).await.unwrap();

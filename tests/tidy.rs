@@ -30,7 +30,10 @@ fn every_module_has_a_doc_comment() {
         })
         .map(|p| p.display().to_string())
         .collect();
-    assert!(missing.is_empty(), "files without a //! comment: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "files without a //! comment: {missing:?}"
+    );
 }
 
 #[test]

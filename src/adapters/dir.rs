@@ -28,7 +28,9 @@ impl Transport for DirTransport {
         let dest = self.path.join(&name);
         let mut bytes = Vec::with_capacity(message.bytes.len() + 128);
         // The envelope as headers a person can read; mail tools ignore X- headers.
-        bytes.extend_from_slice(format!("X-Envelope-From: {}\r\n", message.envelope_from).as_bytes());
+        bytes.extend_from_slice(
+            format!("X-Envelope-From: {}\r\n", message.envelope_from).as_bytes(),
+        );
         for r in message.recipients {
             bytes.extend_from_slice(format!("X-Envelope-To: {r}\r\n").as_bytes());
         }
@@ -39,6 +41,7 @@ impl Transport for DirTransport {
             f.sync_all()?;
             std::fs::rename(&tmp, &dest)
         };
-        write().map_err(|e| SendError::Transient(format!("Failed to write {}: {e}", dest.display())))
+        write()
+            .map_err(|e| SendError::Transient(format!("Failed to write {}: {e}", dest.display())))
     }
 }

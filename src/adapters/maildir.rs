@@ -54,7 +54,9 @@ impl Maildir {
     fn find(&self, unique_name: &str) -> Option<(PathBuf, String)> {
         for sub in ["new", "cur"] {
             let dir = self.root.join(sub);
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 if unique(&name) == unique_name {
@@ -70,8 +72,14 @@ impl Maildir {
             return Err(MailboxError::Other("not a Maildir message".into()));
         };
         // Already moved (a repeat after a crash): nothing to do.
-        let Some((from, name)) = self.find(u) else { return Ok(()) };
-        let name = if name.contains(':') { name } else { format!("{name}:2,") };
+        let Some((from, name)) = self.find(u) else {
+            return Ok(());
+        };
+        let name = if name.contains(':') {
+            name
+        } else {
+            format!("{name}:2,")
+        };
         let to = self.folder(folder).join("cur").join(name);
         std::fs::rename(&from, &to).map_err(|e| io(e, "Failed to move", &from))
     }
@@ -100,8 +108,14 @@ impl Mailbox for Maildir {
                     .unwrap_or(Timestamp::UNIX_EPOCH);
                 let mut bytes = Vec::new();
                 // The file may vanish between listing and reading (moved by a person): skip it.
-                let Ok(file) = std::fs::File::open(&path) else { continue };
-                if file.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes).is_err() {
+                let Ok(file) = std::fs::File::open(&path) else {
+                    continue;
+                };
+                if file
+                    .take(max_bytes.saturating_add(1))
+                    .read_to_end(&mut bytes)
+                    .is_err()
+                {
                     continue;
                 }
                 out.push(RawMessage {

@@ -184,7 +184,11 @@ impl Store {
     }
 
     /// An earlier record of the same message (same Message-ID, or the same bytes).
-    pub fn find_duplicate(&self, message_id: Option<&str>, hash: &str) -> Result<Option<Record>, StoreError> {
+    pub fn find_duplicate(
+        &self,
+        message_id: Option<&str>,
+        hash: &str,
+    ) -> Result<Option<Record>, StoreError> {
         if let Some(mid) = message_id
             && let Some(id) = self.by_message_id.get(mid)?
             && let Some(r) = self.record(from_be(&id).unwrap_or(0))?
@@ -257,7 +261,11 @@ impl Store {
                 if let Some(expected) = expected_reference {
                     let (prefix, _) = expected.rsplit_once('-').unwrap_or((expected, ""));
                     let key = format!("ref:{prefix}");
-                    let next = meta.get(key.as_bytes())?.and_then(|v| from_be(&v)).unwrap_or(0) + 1;
+                    let next = meta
+                        .get(key.as_bytes())?
+                        .and_then(|v| from_be(&v))
+                        .unwrap_or(0)
+                        + 1;
                     let reference = format!("{prefix}-{next:04}");
                     if reference != expected {
                         return Err(ConflictableTransactionError::Abort(StoreError::Corrupt(
@@ -351,7 +359,13 @@ impl Store {
 
     /// Counts the replies sent to `sender` since `since` (unix seconds), and when `record` is
     /// true, records one more at `now`. Old entries are dropped as they age out.
-    pub fn sender_replies(&self, sender: &str, since: i64, now: i64, record: bool) -> Result<usize, StoreError> {
+    pub fn sender_replies(
+        &self,
+        sender: &str,
+        since: i64,
+        now: i64,
+        record: bool,
+    ) -> Result<usize, StoreError> {
         let key = sender.to_ascii_lowercase();
         let mut times: Vec<i64> = match self.sender_replies.get(&key)? {
             Some(v) => decode(&v)?,
@@ -381,7 +395,10 @@ impl Store {
 
     /// A small value in the meta tree (IMAP UIDVALIDITY and last UID, digest times).
     pub fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.meta.get(key)?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+        Ok(self
+            .meta
+            .get(key)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
     pub fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {

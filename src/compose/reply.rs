@@ -53,7 +53,11 @@ pub fn subject(theirs: Option<&str>, reference: &str) -> String {
         format!("Re: {theirs}")
     };
     let tag = format!("[{reference}]");
-    if base.contains(&tag) { base } else { format!("{base} {tag}") }
+    if base.contains(&tag) {
+        base
+    } else {
+        format!("{base} {tag}")
+    }
 }
 
 /// The address a reply goes to: Reply-To when present, else From.
@@ -137,12 +141,21 @@ mod tests {
 
     #[test]
     fn subjects_thread_without_stacking() {
-        assert_eq!(subject(Some("Grid"), "YJS-2018-0001"), "Re: Grid [YJS-2018-0001]");
-        assert_eq!(subject(Some("RE: Grid"), "YJS-2018-0001"), "RE: Grid [YJS-2018-0001]");
+        assert_eq!(
+            subject(Some("Grid"), "YJS-2018-0001"),
+            "Re: Grid [YJS-2018-0001]"
+        );
+        assert_eq!(
+            subject(Some("RE: Grid"), "YJS-2018-0001"),
+            "RE: Grid [YJS-2018-0001]"
+        );
         assert_eq!(
             subject(Some("Re: Grid [YJS-2018-0001]"), "YJS-2018-0001"),
             "Re: Grid [YJS-2018-0001]"
         );
-        assert_eq!(subject(None, "YJS-2018-0002"), "Your submission [YJS-2018-0002]");
+        assert_eq!(
+            subject(None, "YJS-2018-0002"),
+            "Your submission [YJS-2018-0002]"
+        );
     }
 }

@@ -19,7 +19,8 @@ fn verdict_line(name: &str, v: &Verdict) -> String {
 /// The one-line result the reply opens with.
 fn headline(e: &Evaluation) -> String {
     if e.has_problem(ProblemCode::MessageTooLarge) {
-        return "Your email was too large for us to read; please send it again in smaller parts.".into();
+        return "Your email was too large for us to read; please send it again in smaller parts."
+            .into();
     }
     match e.classification {
         Classification::NoGrid => {
@@ -61,11 +62,23 @@ pub fn render(e: &Evaluation, p: &ReplyParams) -> String {
         let _ = writeln!(s, "\nThe scores we read from {}:", g.source);
         for id in StatementId::ALL {
             let score = g.scores.get(&id).map_or("-".to_string(), |v| v.to_string());
-            let _ = writeln!(s, "  {:<4} {:>2}   {}", id.as_str(), score, id.short_title());
+            let _ = writeln!(
+                s,
+                "  {:<4} {:>2}   {}",
+                id.as_str(),
+                score,
+                id.short_title()
+            );
         }
-        let _ = writeln!(s, "If any of these is not what you meant, please reply and tell us.");
+        let _ = writeln!(
+            s,
+            "If any of these is not what you meant, please reply and tell us."
+        );
     }
-    for (name, v) in [("Quality Mark", &e.quality_mark), ("Quality Lead", &e.quality_lead)] {
+    for (name, v) in [
+        ("Quality Mark", &e.quality_mark),
+        ("Quality Lead", &e.quality_lead),
+    ] {
         let _ = writeln!(s, "\n{}", verdict_line(name, v));
         for r in &v.reasons {
             let _ = writeln!(s, "  - {r}");
@@ -74,13 +87,23 @@ pub fn render(e: &Evaluation, p: &ReplyParams) -> String {
     if !e.evidence.is_empty() {
         let _ = writeln!(s, "\nWhat you sent:");
         for item in &e.evidence {
-            let _ = writeln!(s, "  - {}: {}", item.path, crate::cli::human::taken_as(&item.taken_as));
+            let _ = writeln!(
+                s,
+                "  - {}: {}",
+                item.path,
+                crate::cli::human::taken_as(&item.taken_as)
+            );
         }
     }
     let notes: Vec<&str> = e
         .problems
         .iter()
-        .filter(|p| !matches!(p.code, ProblemCode::NoBaseline | ProblemCode::CaseStudyMissing))
+        .filter(|p| {
+            !matches!(
+                p.code,
+                ProblemCode::NoBaseline | ProblemCode::CaseStudyMissing
+            )
+        })
         .map(|p| p.detail.as_str())
         .collect();
     if !notes.is_empty() {

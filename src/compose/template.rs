@@ -37,9 +37,16 @@ pub fn build(round: &Round, partnership: Option<&Partnership>) -> Result<Vec<u8>
         .set_border(FormatBorder::Thin);
     let input = centred.clone().set_background_color("#FFF2CC");
 
-    sheet.write_string_with_format(0, 0, "Youth Justice SEND: Ten Key Statement scoring grid", &title)?;
+    sheet.write_string_with_format(
+        0,
+        0,
+        "Youth Justice SEND: Ten Key Statement scoring grid",
+        &title,
+    )?;
     sheet.write_string(1, 0, &round.name)?;
-    let who = partnership.map_or("Partnership: ".to_string(), |p| format!("Partnership: {}", p.name));
+    let who = partnership.map_or("Partnership: ".to_string(), |p| {
+        format!("Partnership: {}", p.name)
+    });
     sheet.write_string_with_format(2, 0, &who, &bold)?;
     sheet.write_string(
         3,
@@ -63,7 +70,9 @@ pub fn build(round: &Round, partnership: Option<&Partnership>) -> Result<Vec<u8>
         sheet.write_string_with_format(row, 0, id.as_str(), &centred)?;
         sheet.write_string_with_format(row, 1, id.full_text(), &wrap)?;
         match baseline.and_then(|b| b.get(&id)) {
-            Some(score) => sheet.write_number_with_format(row, 2, score.value() as f64, &centred)?,
+            Some(score) => {
+                sheet.write_number_with_format(row, 2, score.value() as f64, &centred)?
+            }
             None => sheet.write_blank(row, 2, &centred)?,
         };
         sheet.write_blank(row, 3, &input)?;
@@ -81,4 +90,65 @@ pub fn build(round: &Round, partnership: Option<&Partnership>) -> Result<Vec<u8>
     sheet.set_column_width(4, 50)?;
     sheet.set_freeze_panes(HEADER_ROW + 1, 0)?;
     workbook.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::statement::Score;
+    use calamine::{Data, Reader, Xlsx};
+
+    fn round() -> Round {
+        let tz = jiff::tz::TimeZone::get("Europe/London").unwrap();
+        Round {
+            name: "Quality Mark and Quality Lead 2018".into(),
+            reference_prefix: "YJS-2018".into(),
+            deadline: Round::resolve_deadline("2018-02-23T23:59:59".parse().unwrap(), &tz).unwrap(),
+            timezone: tz,
+            panel_meets: None,
+            outcomes_by: None,
+        }
+    }
+
+    #[test]
+    fn carries_the_baseline_and_an_empty_rescore_column() {
+        let baseline = StatementId::ALL
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| (s, Score::new((i % 10) as u8 + 1).unwrap()))
+            .collect();
+        let p = Partnership {
+            id: "oxfordshire".into(),
+            name: "Oxfordshire".into(),
+            region: None,
+            domains: vec![],
+            la_send_leads: vec![],
+            yos_leads: vec![],
+            baseline: Some(baseline),
+            awards: vec![],
+        };
+        let bytes = build(&round(), Some(&p)).unwrap();
+        let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let range = book.worksheet_range("Rescore").unwrap();
+        let h = HEADER_ROW;
+        assert_eq!(
+            range.get_value((h, 3)),
+            Some(&Data::String("Re-score".into()))
+        );
+        assert_eq!(range.get_value((h + 1, 0)), Some(&Data::String("1".into())));
+        assert_eq!(
+            range.get_value((h + 4, 0)),
+            Some(&Data::String("4a".into()))
+        );
+        assert_eq!(range.get_value((h + 1, 2)), Some(&Data::Float(1.0)));
+        assert_eq!(range.get_value((h + 11, 2)), Some(&Data::Float(1.0)));
+        assert_eq!(
+            range.get_value((2, 0)),
+            Some(&Data::String("Partnership: Oxfordshire".into()))
+        );
+        assert!(matches!(
+            range.get_value((h + 1, 3)),
+            None | Some(Data::Empty)
+        ));
+    }
 }

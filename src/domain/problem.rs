@@ -107,7 +107,8 @@ impl serde::Serialize for ProblemCode {
 impl<'de> serde::Deserialize<'de> for ProblemCode {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let word = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        ProblemCode::parse(&word).ok_or_else(|| serde::de::Error::custom(format!("unknown problem code {word:?}")))
+        ProblemCode::parse(&word)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown problem code {word:?}")))
     }
 }
 

@@ -21,7 +21,11 @@ pub fn backoff_seconds(attempts: u32) -> i64 {
 }
 
 /// Sends everything due once.
-pub async fn tick<T: Transport>(ctx: &Ctx, transport: &T, now: Timestamp) -> Result<Tick, StoreError> {
+pub async fn tick<T: Transport>(
+    ctx: &Ctx,
+    transport: &T,
+    now: Timestamp,
+) -> Result<Tick, StoreError> {
     let due = ctx.store.due_outbox(now.as_second())?;
     let mut worked = 0;
     for mut item in due {
@@ -66,7 +70,11 @@ pub async fn tick<T: Transport>(ctx: &Ctx, transport: &T, now: Timestamp) -> Res
     if worked > 0 {
         ctx.store.flush().await?;
     }
-    Ok(if worked == 0 { Tick::Idle } else { Tick::Worked(worked) })
+    Ok(if worked == 0 {
+        Tick::Idle
+    } else {
+        Tick::Worked(worked)
+    })
 }
 
 #[cfg(test)]

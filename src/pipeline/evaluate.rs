@@ -6,7 +6,8 @@
 use crate::domain::case_study::{self, EvidenceKind};
 use crate::domain::eligibility::{self, Input, Provisional};
 use crate::domain::evaluation::{
-    Classification, DeadlineStatus, Envelope, Evaluation, EvidenceItem, Grid, PartnershipRef, TakenAs,
+    Classification, DeadlineStatus, Envelope, Evaluation, EvidenceItem, Grid, PartnershipRef,
+    TakenAs,
 };
 use crate::domain::grid::{self, GridFormat, GridRead};
 use crate::domain::problem::{Problem, ProblemCode};

@@ -30,7 +30,11 @@ pub enum IntakeError {
 }
 
 /// Handles everything waiting in the mailbox once.
-pub async fn tick<M: Mailbox>(ctx: &Ctx, mailbox: &mut M, now: Timestamp) -> Result<Tick, IntakeError> {
+pub async fn tick<M: Mailbox>(
+    ctx: &Ctx,
+    mailbox: &mut M,
+    now: Timestamp,
+) -> Result<Tick, IntakeError> {
     let messages = mailbox.list(ctx.max_message_bytes).await?;
     let mut worked = 0;
     for message in messages {
@@ -38,7 +42,11 @@ pub async fn tick<M: Mailbox>(ctx: &Ctx, mailbox: &mut M, now: Timestamp) -> Res
             worked += 1;
         }
     }
-    Ok(if worked == 0 { Tick::Idle } else { Tick::Worked(worked) })
+    Ok(if worked == 0 {
+        Tick::Idle
+    } else {
+        Tick::Worked(worked)
+    })
 }
 
 /// Handles one message; returns whether anything was done.
@@ -64,7 +72,11 @@ async fn handle<M: Mailbox>(
             // Evaluation was interrupted (the process died in it): count it, and give up on
             // a message that keeps killing us.
             RecordState::Received if r.attempts >= ctx.max_attempts => {
-                warn!(key, attempts = r.attempts, "Quarantining a message that failed repeatedly.");
+                warn!(
+                    key,
+                    attempts = r.attempts,
+                    "Quarantining a message that failed repeatedly."
+                );
                 mailbox.quarantine(&message.key).await?;
                 mark(ctx, r, RecordState::Quarantined).await?;
                 return Ok(true);
@@ -113,7 +125,8 @@ async fn handle<M: Mailbox>(
         Err(Failure::Timeout(detail)) => {
             warn!(key, detail, "Evaluation overran its time; quarantining.");
             let mut r = record;
-            r.problems.push((ProblemCode::EvaluationTimeout.as_str().into(), detail));
+            r.problems
+                .push((ProblemCode::EvaluationTimeout.as_str().into(), detail));
             mailbox.quarantine(&message.key).await?;
             mark(ctx, r, RecordState::Quarantined).await?;
             return Ok(true);
@@ -121,7 +134,12 @@ async fn handle<M: Mailbox>(
         Err(Failure::Crashed(detail)) => {
             // Left `Received` with its attempt counted: retried on the next pass, and
             // quarantined once it has failed `max_attempts` times.
-            warn!(key, attempts = record.attempts, detail, "Evaluation failed.");
+            warn!(
+                key,
+                attempts = record.attempts,
+                detail,
+                "Evaluation failed."
+            );
             return Ok(false);
         }
     };
@@ -137,7 +155,11 @@ enum Failure {
 
 /// Evaluates in the worker process, or on a blocking thread with a time limit and panics
 /// caught: one bad message never stops the rest.
-async fn evaluate_isolated(ctx: &Ctx, raw: &[u8], received_at: Timestamp) -> Result<Evaluation, Failure> {
+async fn evaluate_isolated(
+    ctx: &Ctx,
+    raw: &[u8],
+    received_at: Timestamp,
+) -> Result<Evaluation, Failure> {
     let limit = Duration::from_secs(ctx.message_seconds);
     if let Evaluator::Worker(worker) = &ctx.evaluator {
         return worker
@@ -171,7 +193,9 @@ async fn evaluate_isolated(ctx: &Ctx, raw: &[u8], received_at: Timestamp) -> Res
     match tokio::time::timeout(limit, job).await {
         Ok(Ok(Ok(e))) => Ok(e),
         Ok(_) => Err(Failure::Crashed("the evaluation panicked".into())),
-        Err(_) => Err(Failure::Timeout(format!("the evaluation took longer than {limit:?}"))),
+        Err(_) => Err(Failure::Timeout(format!(
+            "the evaluation took longer than {limit:?}"
+        ))),
     }
 }
 
@@ -192,7 +216,11 @@ async fn finish<M: Mailbox>(
     let mut outgoing = Vec::new();
     let mut reference = None;
     if let Some(d) = duplicate {
-        info!(key = record.ledger_key, earlier = d.id, "Repeat of a handled message; not answering again.");
+        info!(
+            key = record.ledger_key,
+            earlier = d.id,
+            "Repeat of a handled message; not answering again."
+        );
         record.duplicate_of = Some(d.id);
         record.no_reply_reason = Some("a repeat of a message already handled".into());
     } else {
@@ -223,7 +251,8 @@ async fn finish<M: Mailbox>(
         .complete(record, reference.as_deref(), outgoing, now.as_second())?;
     if replying {
         let since = now.as_second() - ctx.window_hours * 3600;
-        ctx.store.sender_replies(&sender, since, now.as_second(), true)?;
+        ctx.store
+            .sender_replies(&sender, since, now.as_second(), true)?;
     }
     // The reply is durable before the message leaves the intake folder.
     ctx.store.flush().await?;
@@ -244,9 +273,14 @@ fn policy_input(ctx: &Ctx, e: &Evaluation, now: Timestamp) -> Result<PolicyInput
     let since = now.as_second() - ctx.window_hours * 3600;
     Ok(PolicyInput {
         in_our_thread,
-        recent_replies: ctx.store.sender_replies(&sender, since, now.as_second(), false)?,
+        recent_replies: ctx
+            .store
+            .sender_replies(&sender, since, now.as_second(), false)?,
         max_per_sender: ctx.max_per_sender,
-        is_own_address: ctx.own_addresses.iter().any(|a| a.eq_ignore_ascii_case(&sender)),
+        is_own_address: ctx
+            .own_addresses
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&sender)),
     })
 }
 
@@ -258,7 +292,13 @@ fn build_reply(
 ) -> Result<NewOutgoing, crate::compose::reply::ComposeError> {
     let partnership = e.partnership.as_ref().and_then(|p| ctx.roster.get(&p.id));
     let leads: Vec<String> = partnership
-        .map(|p| p.la_send_leads.iter().chain(&p.yos_leads).cloned().collect())
+        .map(|p| {
+            p.la_send_leads
+                .iter()
+                .chain(&p.yos_leads)
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
     let replaces = match (&e.partnership, e.classification) {
         (Some(p), Classification::Submission) => ctx
@@ -298,7 +338,12 @@ fn summarise(record: &mut Record, e: &Evaluation) {
     record.scores = e
         .grid
         .as_ref()
-        .map(|g| g.scores.iter().map(|(s, v)| (s.as_str().to_string(), v.value())).collect())
+        .map(|g| {
+            g.scores
+                .iter()
+                .map(|(s, v)| (s.as_str().to_string(), v.value()))
+                .collect()
+        })
         .unwrap_or_default();
     record.quality_mark = Some(e.quality_mark.provisional.as_str().into());
     record.quality_lead = Some(e.quality_lead.provisional.as_str().into());

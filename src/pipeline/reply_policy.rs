@@ -56,7 +56,10 @@ mod tests {
     use crate::domain::problem::Problem;
 
     fn eval(classification: Classification) -> Evaluation {
-        let v = Verdict { provisional: Provisional::Incomplete, reasons: vec!["x".into()] };
+        let v = Verdict {
+            provisional: Provisional::Incomplete,
+            reasons: vec!["x".into()],
+        };
         Evaluation {
             message_id: Some("<a@b>".into()),
             subject: None,
@@ -65,14 +68,20 @@ mod tests {
             received_at: None,
             classification,
             automatic_reason: None,
-            partnership: Some(PartnershipRef { id: "oxfordshire".into(), name: "Oxfordshire".into() }),
+            partnership: Some(PartnershipRef {
+                id: "oxfordshire".into(),
+                name: "Oxfordshire".into(),
+            }),
             grid: None,
             case_studies: Default::default(),
             case_studies_unlinked: vec![],
             witness_testimonies: vec![],
             evidence: vec![],
             signoff: Default::default(),
-            deadline: DeadlineStatus { at: jiff::Timestamp::UNIX_EPOCH, on_time: None },
+            deadline: DeadlineStatus {
+                at: jiff::Timestamp::UNIX_EPOCH,
+                on_time: None,
+            },
             quality_mark: v.clone(),
             quality_lead: v,
             problems: vec![],
@@ -95,21 +104,33 @@ mod tests {
     #[test]
     fn never_answers_automatic_mail_or_ourselves() {
         assert!(decide(&eval(Classification::Automatic), OPEN).is_err());
-        let own = PolicyInput { is_own_address: true, ..OPEN };
+        let own = PolicyInput {
+            is_own_address: true,
+            ..OPEN
+        };
         assert!(decide(&eval(Classification::Submission), own).is_err());
     }
 
     #[test]
     fn the_cap_stops_a_loop() {
-        let at_cap = PolicyInput { recent_replies: 10, ..OPEN };
+        let at_cap = PolicyInput {
+            recent_replies: 10,
+            ..OPEN
+        };
         assert!(decide(&eval(Classification::Submission), at_cap).is_err());
-        let below = PolicyInput { recent_replies: 9, ..OPEN };
+        let below = PolicyInput {
+            recent_replies: 9,
+            ..OPEN
+        };
         assert!(decide(&eval(Classification::Submission), below).is_ok());
     }
 
     #[test]
     fn gridless_answers_in_our_threads_go_to_the_team() {
-        let thread = PolicyInput { in_our_thread: true, ..OPEN };
+        let thread = PolicyInput {
+            in_our_thread: true,
+            ..OPEN
+        };
         assert!(decide(&eval(Classification::NoGrid), thread).is_err());
         assert!(decide(&eval(Classification::Submission), thread).is_ok());
     }
@@ -118,7 +139,8 @@ mod tests {
     fn unknown_senders_failing_dmarc_get_nothing() {
         let mut e = eval(Classification::NoGrid);
         e.partnership = None;
-        e.problems.push(Problem::new(ProblemCode::SenderAuthenticationFailed, "x"));
+        e.problems
+            .push(Problem::new(ProblemCode::SenderAuthenticationFailed, "x"));
         assert!(decide(&e, OPEN).is_err());
     }
 }

@@ -86,11 +86,17 @@ impl Worker {
                 });
             }
         }
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| WorkerError::Crashed(format!("cannot start {}: {e}", self.spec.program.display())))?;
-        let stdin = child.stdin.take().ok_or_else(|| WorkerError::Crashed("no stdin".into()))?;
-        let stdout = child.stdout.take().ok_or_else(|| WorkerError::Crashed("no stdout".into()))?;
+        let mut child = cmd.spawn().map_err(|e| {
+            WorkerError::Crashed(format!("cannot start {}: {e}", self.spec.program.display()))
+        })?;
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| WorkerError::Crashed("no stdin".into()))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| WorkerError::Crashed("no stdout".into()))?;
         Ok(Running {
             child,
             stdin,
