@@ -41,7 +41,7 @@ pub struct Ctx {
 /// of this process (tests, and where the binary cannot re-execute itself).
 pub enum Evaluator {
     InProcess,
-    Worker(tokio::sync::Mutex<worker::Worker>),
+    Worker(Box<tokio::sync::Mutex<worker::Worker>>),
 }
 
 impl Ctx {

@@ -1,0 +1,481 @@
+//! The sections of `yjsend.toml`, each read with its defaults.
+
+use super::reader::{Errors, Section, relative_to};
+use crate::domain::round::Round;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// How a connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tls {
+    /// TLS from the first byte (IMAPS 993, SMTPS 465).
+    Implicit,
+    /// Plain first, then STARTTLS (required, never optional).
+    Starttls,
+    /// No TLS: only for a server on the loopback interface.
+    None,
+}
+
+fn tls(s: &mut Section, default: Tls, errors: &mut Errors) -> Tls {
+    match s.choice("tls", &["implicit", "starttls", "none"], errors) {
+        Some("implicit") => Tls::Implicit,
+        Some("starttls") => Tls::Starttls,
+        Some(_) => Tls::None,
+        None => default,
+    }
+}
+
+/// Where a password comes from: secrets are never in the toml itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secret {
+    None,
+    Env(String),
+    File(PathBuf),
+}
+
+fn secret(s: &mut Section, file: &Path, errors: &mut Errors) -> Secret {
+    let env = s.string("password_env", errors);
+    let path = s.string("password_file", errors);
+    if let Some(p) = s.raw("password") {
+        errors.push(
+            p.span().start,
+            &s.key("password"),
+            "secrets are never written in the config: use password_env or password_file",
+        );
+    }
+    match (env, path) {
+        (Some(e), None) => Secret::Env(e.into_inner()),
+        (None, Some(p)) => Secret::File(relative_to(file, p.get_ref())),
+        (Some(e), Some(_)) => {
+            errors.push(
+                e.span().start,
+                &s.key("password_env"),
+                "give password_env or password_file, not both",
+            );
+            Secret::None
+        }
+        (None, None) => Secret::None,
+    }
+}
+
+/// `[mailbox]`: where submissions arrive.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MailboxConfig {
+    Maildir {
+        path: PathBuf,
+        trusted_authserv_id: Option<String>,
+    },
+    Imap {
+        host: String,
+        port: u16,
+        tls: Tls,
+        ca_file: Option<PathBuf>,
+        username: String,
+        password: Secret,
+        folder: String,
+        processed_folder: String,
+        quarantine_folder: String,
+        idle: bool,
+        poll_seconds: u64,
+        trusted_authserv_id: Option<String>,
+    },
+}
+
+impl MailboxConfig {
+    /// `trusted_authserv_id`, whichever kind of mailbox.
+    pub fn trusted_authserv_id(&self) -> Option<&str> {
+        match self {
+            MailboxConfig::Maildir {
+                trusted_authserv_id,
+                ..
+            }
+            | MailboxConfig::Imap {
+                trusted_authserv_id,
+                ..
+            } => trusted_authserv_id.as_deref(),
+        }
+    }
+}
+
+/// `[smtp]`: where replies go.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SmtpConfig {
+    Dir {
+        path: PathBuf,
+        from: String,
+    },
+    Smtp {
+        host: String,
+        port: u16,
+        tls: Tls,
+        ca_file: Option<PathBuf>,
+        username: Option<String>,
+        password: Secret,
+        from: String,
+    },
+}
+
+impl SmtpConfig {
+    /// The From header of everything we send.
+    pub fn from(&self) -> &str {
+        match self {
+            SmtpConfig::Dir { from, .. } | SmtpConfig::Smtp { from, .. } => from,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replies {
+    pub max_per_sender: u64,
+    pub window_hours: u64,
+    pub evidence_window_days: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Digest {
+    /// Empty: no digest.
+    pub to: Vec<String>,
+    /// Local time of day in the round's time zone.
+    pub at: jiff::civil::Time,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alerts {
+    pub to: Vec<String>,
+    pub intake_failing_minutes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Storage {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelConfig {
+    /// Where the panel API and pages listen; `None` turns them off.
+    pub listen: Option<String>,
+    pub tokens_file: PathBuf,
+    pub claim_minutes: u64,
+    pub session_hours: u64,
+}
+
+pub(super) struct LimitsConfig {
+    pub max_message_bytes: u64,
+    pub max_unpacked_bytes: u64,
+    pub max_unpacked_total_bytes: u64,
+    pub message_seconds: u64,
+}
+
+pub(super) fn round(
+    mut s: Section,
+    errors: &mut Errors,
+) -> (Option<Round>, Option<Spanned<String>>) {
+    let name = s.required_string("name", errors);
+    let prefix = s.required_string("reference_prefix", errors);
+    let deadline = s.required_string("deadline", errors);
+    let tz_name = s.required_string("timezone", errors);
+    let roster = s.required_string("roster", errors);
+    let panel_meets = s.string("panel_meets", errors).map(|v| v.into_inner());
+    let outcomes_by = s.string("outcomes_by", errors).and_then(|v| {
+        v.get_ref().parse::<jiff::civil::Date>().ok().or_else(|| {
+            errors.push(
+                v.span().start,
+                &s.key("outcomes_by"),
+                "expected a date like 2018-03-16",
+            );
+            None
+        })
+    });
+    if let Some(p) = &prefix {
+        let ok = !p.get_ref().is_empty()
+            && p.get_ref()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !ok {
+            errors.push(
+                p.span().start,
+                &s.key("reference_prefix"),
+                "use letters, digits and '-' only (it goes in subject lines)",
+            );
+        }
+    }
+    let tz = tz_name.and_then(|t| match jiff::tz::TimeZone::get(t.get_ref()) {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            errors.push(
+                t.span().start,
+                &s.key("timezone"),
+                format!(
+                    "{:?} is not a known time zone (e.g. \"Europe/London\")",
+                    t.get_ref()
+                ),
+            );
+            None
+        }
+    });
+    let local = deadline.and_then(|d| match d.get_ref().parse::<jiff::civil::DateTime>() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            errors.push(
+                d.span().start,
+                &s.key("deadline"),
+                "expected a local date and time like 2018-02-23T23:59:59",
+            );
+            None
+        }
+    });
+    s.finish(errors);
+    let round = match (name, prefix, tz, local) {
+        (Some(name), Some(prefix), Some(tz), Some(local)) => Round::resolve_deadline(local, &tz)
+            .ok()
+            .map(|deadline| Round {
+                name: name.into_inner(),
+                reference_prefix: prefix.into_inner(),
+                deadline,
+                timezone: tz,
+                panel_meets,
+                outcomes_by,
+            }),
+        _ => None,
+    };
+    (round, roster)
+}
+
+fn port(s: &mut Section, default: u16, errors: &mut Errors) -> u16 {
+    s.uint("port", u16::MAX as u64, errors)
+        .map(|p| p as u16)
+        .unwrap_or(default)
+}
+
+pub(super) fn mailbox(mut s: Section, file: &Path, errors: &mut Errors) -> MailboxConfig {
+    let kind = s
+        .choice("kind", &["maildir", "imap"], errors)
+        .unwrap_or(if s.present() { "imap" } else { "maildir" });
+    let trusted = s
+        .string("trusted_authserv_id", errors)
+        .map(|v| v.into_inner());
+    let cfg = if kind == "maildir" {
+        let path = s.string("path", errors);
+        MailboxConfig::Maildir {
+            path: relative_to(file, path.as_ref().map_or("../var/mail", |p| p.get_ref())),
+            trusted_authserv_id: trusted,
+        }
+    } else {
+        let host = s.required_string("host", errors).map(|h| h.into_inner());
+        let tls = tls(&mut s, Tls::Implicit, errors);
+        let default_port = if tls == Tls::Implicit { 993 } else { 143 };
+        let port = port(&mut s, default_port, errors);
+        let ca_file = s
+            .string("ca_file", errors)
+            .map(|p| relative_to(file, p.get_ref()));
+        let username = s
+            .required_string("username", errors)
+            .map(|u| u.into_inner());
+        let password = secret(&mut s, file, errors);
+        MailboxConfig::Imap {
+            host: host.unwrap_or_default(),
+            port,
+            tls,
+            ca_file,
+            username: username.unwrap_or_default(),
+            password,
+            folder: s
+                .string("folder", errors)
+                .map_or("INBOX".into(), |v| v.into_inner()),
+            processed_folder: s
+                .string("processed_folder", errors)
+                .map_or("Processed".into(), |v| v.into_inner()),
+            quarantine_folder: s
+                .string("quarantine_folder", errors)
+                .map_or("Quarantine".into(), |v| v.into_inner()),
+            idle: s.bool("idle", errors).unwrap_or(true),
+            poll_seconds: s.uint("poll_seconds", 86_400, errors).unwrap_or(60).max(1),
+            trusted_authserv_id: trusted,
+        }
+    };
+    // Keys of the other kind are still known (switching kind should not need a cleanup).
+    for k in [
+        "path",
+        "host",
+        "port",
+        "tls",
+        "ca_file",
+        "username",
+        "folder",
+        "processed_folder",
+        "quarantine_folder",
+        "idle",
+        "poll_seconds",
+    ] {
+        s.raw(k);
+    }
+    s.finish(errors);
+    cfg
+}
+
+pub(super) fn smtp(mut s: Section, file: &Path, errors: &mut Errors) -> SmtpConfig {
+    let kind = s.choice("kind", &["dir", "smtp"], errors).unwrap_or(
+        if s.present() && s.raw("host").is_some() {
+            "smtp"
+        } else {
+            "dir"
+        },
+    );
+    let from = s.string("from", errors).map_or(
+        "Youth Justice SEND <youthjusticesend@example.org>".into(),
+        |v| v.into_inner(),
+    );
+    if !from.contains('@') {
+        errors.push(s.offset, &s.key("from"), "needs an email address");
+    }
+    let cfg = if kind == "dir" {
+        let path = s.string("path", errors);
+        SmtpConfig::Dir {
+            path: relative_to(file, path.as_ref().map_or("../var/outbox", |p| p.get_ref())),
+            from,
+        }
+    } else {
+        let host = s.required_string("host", errors).map(|h| h.into_inner());
+        let tls = tls(&mut s, Tls::Starttls, errors);
+        let default_port = match tls {
+            Tls::Implicit => 465,
+            Tls::Starttls => 587,
+            Tls::None => 25,
+        };
+        SmtpConfig::Smtp {
+            host: host.unwrap_or_default(),
+            port: port(&mut s, default_port, errors),
+            tls,
+            ca_file: s
+                .string("ca_file", errors)
+                .map(|p| relative_to(file, p.get_ref())),
+            username: s.string("username", errors).map(|u| u.into_inner()),
+            password: secret(&mut s, file, errors),
+            from,
+        }
+    };
+    for k in ["path", "host", "port", "tls", "ca_file", "username"] {
+        s.raw(k);
+    }
+    s.finish(errors);
+    cfg
+}
+
+pub(super) fn replies(mut s: Section, errors: &mut Errors) -> Replies {
+    let r = Replies {
+        max_per_sender: s.uint("max_per_sender", 10_000, errors).unwrap_or(10),
+        window_hours: s.uint("window_hours", 24 * 365, errors).unwrap_or(3),
+        evidence_window_days: s.uint("evidence_window_days", 3650, errors).unwrap_or(14),
+    };
+    s.finish(errors);
+    r
+}
+
+fn addresses(s: &mut Section, errors: &mut Errors) -> Vec<String> {
+    let key = s.key("to");
+    let mut out = Vec::new();
+    for a in s.strings("to", errors).unwrap_or_default() {
+        if a.get_ref().contains('@') {
+            out.push(a.into_inner());
+        } else {
+            errors.push(
+                a.span().start,
+                &key,
+                format!("{:?} is not an email address", a.get_ref()),
+            );
+        }
+    }
+    out
+}
+
+pub(super) fn digest(mut s: Section, errors: &mut Errors) -> Digest {
+    let to = addresses(&mut s, errors);
+    let at = s
+        .string("at", errors)
+        .and_then(|v| match v.get_ref().parse::<jiff::civil::Time>() {
+            Ok(t) => Some(t),
+            Err(_) => {
+                errors.push(
+                    v.span().start,
+                    &s.key("at"),
+                    "expected a time of day like \"08:00\"",
+                );
+                None
+            }
+        });
+    s.finish(errors);
+    Digest {
+        to,
+        at: at.unwrap_or(jiff::civil::time(8, 0, 0, 0)),
+    }
+}
+
+pub(super) fn alerts(mut s: Section, errors: &mut Errors) -> Alerts {
+    let a = Alerts {
+        to: addresses(&mut s, errors),
+        intake_failing_minutes: s
+            .uint("intake_failing_minutes", 10_080, errors)
+            .unwrap_or(30),
+    };
+    s.finish(errors);
+    a
+}
+
+pub(super) fn limits(mut s: Section, errors: &mut Errors) -> LimitsConfig {
+    const GIB: u64 = 1024 * 1024 * 1024;
+    let l = LimitsConfig {
+        max_message_bytes: s
+            .uint("max_message_bytes", 4 * GIB, errors)
+            .unwrap_or(26_214_400),
+        max_unpacked_bytes: s
+            .uint("max_unpacked_bytes", 4 * GIB, errors)
+            .unwrap_or(67_108_864),
+        max_unpacked_total_bytes: s
+            .uint("max_unpacked_total_bytes", 16 * GIB, errors)
+            .unwrap_or(134_217_728),
+        message_seconds: s.uint("message_seconds", 3600, errors).unwrap_or(30).max(1),
+    };
+    s.finish(errors);
+    l
+}
+
+pub(super) fn storage(mut s: Section, file: &Path, errors: &mut Errors) -> Storage {
+    let path = s.string("path", errors);
+    s.finish(errors);
+    Storage {
+        path: relative_to(
+            file,
+            path.as_ref().map_or("../var/yjsend.db", |p| p.get_ref()),
+        ),
+    }
+}
+
+pub(super) fn panel(mut s: Section, file: &Path, errors: &mut Errors) -> PanelConfig {
+    let listen = s.string("listen", errors).map(|v| v.into_inner());
+    let listen = match listen {
+        Some(l) if l.is_empty() => None,
+        Some(l) => {
+            if l.parse::<std::net::SocketAddr>().is_err() {
+                errors.push(
+                    s.offset,
+                    &s.key("listen"),
+                    format!("{l:?} is not an address like 127.0.0.1:8080"),
+                );
+            }
+            Some(l)
+        }
+        None => Some("127.0.0.1:8080".into()),
+    };
+    let tokens = s.string("tokens_file", errors);
+    let p = PanelConfig {
+        listen,
+        tokens_file: relative_to(
+            file,
+            tokens.as_ref().map_or("panel-tokens.toml", |p| p.get_ref()),
+        ),
+        claim_minutes: s.uint("claim_minutes", 525_600, errors).unwrap_or(2880),
+        session_hours: s.uint("session_hours", 8760, errors).unwrap_or(12),
+    };
+    s.finish(errors);
+    p
+}
