@@ -4,6 +4,8 @@
 pub mod check;
 pub mod human;
 pub mod report;
+pub mod run;
+pub mod template;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -25,11 +27,18 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate messages offline with the daemon's own code: sends nothing, stores nothing
     Check(check::CheckArgs),
+    /// The daemon: intake, auto-replies and delivery (`--once`: what is waiting, then exit)
+    Run(run::RunArgs),
+    /// Write the grid template (xlsx), filled with a partnership's baseline when given
+    Template(template::TemplateArgs),
     /// Validate the configuration and the roster
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The evaluation process the daemon starts (frames on stdin, answers on stdout)
+    #[command(hide = true)]
+    Worker,
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +87,18 @@ pub fn run(cli: Cli) -> ExitCode {
     match &cli.command {
         Command::Check(args) => match load_config(&cli) {
             Ok(config) => check::run(args, &config),
+            Err(code) => code,
+        },
+        Command::Run(args) => match load_config(&cli) {
+            Ok(config) => run::run(args, &config, &config_path(&cli)),
+            Err(code) => code,
+        },
+        Command::Worker => match load_config(&cli) {
+            Ok(config) => run::worker(&config),
+            Err(code) => code,
+        },
+        Command::Template(args) => match load_config(&cli) {
+            Ok(config) => template::run(args, &config),
             Err(code) => code,
         },
         Command::Config {

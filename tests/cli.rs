@@ -1,0 +1,113 @@
+//! The binary as a user runs it: `run --once` on a Maildir with the evaluation worker process,
+//! `template`, `config check` and the exit statuses.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn yjsend(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_yjsend"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .expect("yjsend runs")
+}
+
+/// A configuration in a temporary folder: the fixture roster, a Maildir, an outbox folder.
+fn setup() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("fixtures/config/partnerships.toml"),
+        dir.path().join("partnerships.toml"),
+    )
+    .unwrap();
+    let config = dir.path().join("yjsend.toml");
+    std::fs::write(
+        &config,
+        r#"[round]
+name = "Quality Mark and Quality Lead 2018"
+reference_prefix = "YJS-2018"
+deadline = "2018-02-23T23:59:59"
+timezone = "Europe/London"
+roster = "partnerships.toml"
+
+[mailbox]
+kind = "maildir"
+path = "mail"
+trusted_authserv_id = "mx.example.org"
+
+[smtp]
+kind = "dir"
+path = "outbox"
+from = "Youth Justice SEND <youthjusticesend@example.org>"
+
+[storage]
+path = "yjsend.db"
+"#,
+    )
+    .unwrap();
+    (dir, config)
+}
+
+#[test]
+fn run_once_answers_what_is_waiting_through_the_worker() {
+    let (dir, config) = setup();
+    let new = dir.path().join("mail/new");
+    std::fs::create_dir_all(&new).unwrap();
+    std::fs::copy(root().join("fixtures/eml/001-xlsx-plain.eml"), new.join("1.eml")).unwrap();
+    let out = yjsend(&config, &["run", "--once"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sent: Vec<PathBuf> = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let reply = std::fs::read_to_string(&sent[0]).unwrap();
+    assert!(reply.contains("Subject: Re: Oxfordshire re-score grid [YJS-2018-0001]"), "{reply}");
+    assert!(reply.contains("Auto-Submitted: auto-replied"));
+    assert_eq!(std::fs::read_dir(&new).unwrap().count(), 0, "the message left new/");
+    // A second pass finds nothing to do and sends nothing more.
+    let out = yjsend(&config, &["run", "--once"]);
+    assert!(out.status.success());
+    assert_eq!(std::fs::read_dir(dir.path().join("outbox")).unwrap().count(), 1);
+}
+
+#[test]
+fn template_is_filled_with_the_baseline() {
+    let (dir, config) = setup();
+    let file = dir.path().join("t.xlsx");
+    let out = yjsend(&config, &["template", "--partnership", "oxfordshire", "--out", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.starts_with(b"PK"));
+    let out = yjsend(&config, &["template", "--partnership", "nowhere"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn config_errors_exit_2_with_file_line_and_key() {
+    let (dir, config) = setup();
+    let text = std::fs::read_to_string(&config).unwrap().replace("[storage]", "[storage]\npaht = \"x\"");
+    std::fs::write(&config, text).unwrap();
+    let out = yjsend(&config, &["config", "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("yjsend.toml:19: storage.paht: unknown key"), "{err}");
+    drop(dir);
+}
+
+#[test]
+fn unreadable_files_exit_1_and_still_get_a_line() {
+    let (_dir, config) = setup();
+    let out = yjsend(&config, &["check", "--json", "/nonexistent/x.eml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let line = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(v["file"], "/nonexistent/x.eml");
+    assert!(v["error"].is_string());
+}
