@@ -58,9 +58,17 @@ fn run_once_answers_what_is_waiting_through_the_worker() {
     let (dir, config) = setup();
     let new = dir.path().join("mail/new");
     std::fs::create_dir_all(&new).unwrap();
-    std::fs::copy(root().join("fixtures/eml/001-xlsx-plain.eml"), new.join("1.eml")).unwrap();
+    std::fs::copy(
+        root().join("fixtures/eml/001-xlsx-plain.eml"),
+        new.join("1.eml"),
+    )
+    .unwrap();
     let out = yjsend(&config, &["run", "--once"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let sent: Vec<PathBuf> = std::fs::read_dir(dir.path().join("outbox"))
         .unwrap()
         .flatten()
@@ -68,21 +76,46 @@ fn run_once_answers_what_is_waiting_through_the_worker() {
         .collect();
     assert_eq!(sent.len(), 1, "{sent:?}");
     let reply = std::fs::read_to_string(&sent[0]).unwrap();
-    assert!(reply.contains("Subject: Re: Oxfordshire re-score grid [YJS-2018-0001]"), "{reply}");
+    assert!(
+        reply.contains("Subject: Re: Oxfordshire re-score grid [YJS-2018-0001]"),
+        "{reply}"
+    );
     assert!(reply.contains("Auto-Submitted: auto-replied"));
-    assert_eq!(std::fs::read_dir(&new).unwrap().count(), 0, "the message left new/");
+    assert_eq!(
+        std::fs::read_dir(&new).unwrap().count(),
+        0,
+        "the message left new/"
+    );
     // A second pass finds nothing to do and sends nothing more.
     let out = yjsend(&config, &["run", "--once"]);
     assert!(out.status.success());
-    assert_eq!(std::fs::read_dir(dir.path().join("outbox")).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("outbox"))
+            .unwrap()
+            .count(),
+        1
+    );
 }
 
 #[test]
 fn template_is_filled_with_the_baseline() {
     let (dir, config) = setup();
     let file = dir.path().join("t.xlsx");
-    let out = yjsend(&config, &["template", "--partnership", "oxfordshire", "--out", file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = yjsend(
+        &config,
+        &[
+            "template",
+            "--partnership",
+            "oxfordshire",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let bytes = std::fs::read(&file).unwrap();
     assert!(bytes.starts_with(b"PK"));
     let out = yjsend(&config, &["template", "--partnership", "nowhere"]);
@@ -92,12 +125,17 @@ fn template_is_filled_with_the_baseline() {
 #[test]
 fn config_errors_exit_2_with_file_line_and_key() {
     let (dir, config) = setup();
-    let text = std::fs::read_to_string(&config).unwrap().replace("[storage]", "[storage]\npaht = \"x\"");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("[storage]", "[storage]\npaht = \"x\"");
     std::fs::write(&config, text).unwrap();
     let out = yjsend(&config, &["config", "check"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("yjsend.toml:19: storage.paht: unknown key"), "{err}");
+    assert!(
+        err.contains("yjsend.toml:19: storage.paht: unknown key"),
+        "{err}"
+    );
     drop(dir);
 }
 

@@ -2,5 +2,7 @@
 //! store. Nothing in `domain` or `extract` knows they exist.
 
 pub mod dir;
+pub mod imap;
 pub mod maildir;
+pub mod smtp;
 pub mod store;

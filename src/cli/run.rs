@@ -5,7 +5,9 @@
 
 use super::exit;
 use crate::adapters::dir::DirTransport;
+use crate::adapters::imap::{Auth, ImapMailbox, ImapSettings};
 use crate::adapters::maildir::Maildir;
+use crate::adapters::smtp::{SmtpSettings, SmtpTransport, read_secret};
 use crate::adapters::store::Store;
 use crate::config::{Config, MailboxConfig, SmtpConfig};
 use crate::pipeline::evaluate::{Settings, evaluate};
@@ -89,13 +91,13 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
         Evaluator::InProcess
     } else {
         match std::env::current_exe() {
-            Ok(program) => Evaluator::Worker(Box::new(tokio::sync::Mutex::new(Worker::new(
-                WorkerSpec {
+            Ok(program) => {
+                Evaluator::Worker(Box::new(tokio::sync::Mutex::new(Worker::new(WorkerSpec {
                     program,
                     config: config_path.to_path_buf(),
                     memory_limit: WORKER_MEMORY,
-                },
-            )))),
+                }))))
+            }
             Err(_) => Evaluator::InProcess,
         }
     };
@@ -106,36 +108,6 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
         info!("Shutdown requested: finishing the message in flight.");
         let _ = stop_tx.send(true);
     });
-    let mut mailbox = match &config.mailbox {
-        MailboxConfig::Maildir { path, .. } => match Maildir::open(path, "Processed", "Quarantine") {
-            Ok(m) => m,
-            Err(e) => {
-                eprintln!("yjsend: cannot open the Maildir {}: {e}", path.display());
-                return ExitCode::from(exit::IO);
-            }
-        },
-        MailboxConfig::Imap { host, .. } => {
-            eprintln!(
-                "yjsend: mailbox.kind = \"imap\" ({host}) is not supported by this build; use kind = \"maildir\""
-            );
-            return ExitCode::from(exit::USAGE);
-        }
-    };
-    let transport = match &config.smtp {
-        SmtpConfig::Dir { path, .. } => match DirTransport::new(path.clone()) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("yjsend: cannot use the outbox folder {}: {e}", path.display());
-                return ExitCode::from(exit::IO);
-            }
-        },
-        SmtpConfig::Smtp { host, .. } => {
-            eprintln!(
-                "yjsend: smtp.kind = \"smtp\" ({host}) is not supported by this build; use kind = \"dir\""
-            );
-            return ExitCode::from(exit::USAGE);
-        }
-    };
     let pace = Pace {
         backstop: match &config.mailbox {
             MailboxConfig::Imap { poll_seconds, .. } => Duration::from_secs(*poll_seconds),
@@ -143,8 +115,62 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
         },
         ..Pace::default()
     };
-    info!(once = args.once, "yjsend running");
-    match scheduler::run(&ctx, &mut mailbox, &transport, args.once, pace, stop_rx).await {
+    let mailbox = match open_mailbox(&config.mailbox) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("yjsend: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let result = match (&config.smtp, mailbox) {
+        (SmtpConfig::Dir { path, .. }, mailbox) => match DirTransport::new(path.clone()) {
+            Ok(t) => drive(&ctx, mailbox, &t, args.once, pace, stop_rx).await,
+            Err(e) => {
+                eprintln!(
+                    "yjsend: cannot use the outbox folder {}: {e}",
+                    path.display()
+                );
+                return ExitCode::from(exit::IO);
+            }
+        },
+        (
+            SmtpConfig::Smtp {
+                host,
+                port,
+                tls,
+                ca_file,
+                username,
+                password,
+                ..
+            },
+            mailbox,
+        ) => {
+            let password = match read_secret(password) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("yjsend: smtp password: {e}");
+                    return ExitCode::from(exit::USAGE);
+                }
+            };
+            let settings = SmtpSettings {
+                host: host.clone(),
+                port: *port,
+                tls: *tls,
+                ca_file: ca_file.clone(),
+                username: username.clone(),
+                password,
+                timeout: Duration::from_secs(60),
+            };
+            match SmtpTransport::new(&settings) {
+                Ok(t) => drive(&ctx, mailbox, &t, args.once, pace, stop_rx).await,
+                Err(e) => {
+                    eprintln!("yjsend: {e}");
+                    return ExitCode::from(exit::USAGE);
+                }
+            }
+        }
+    };
+    match result {
         Ok(()) => {
             let _ = ctx.store.flush().await;
             ExitCode::from(exit::OK)
@@ -153,6 +179,77 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
             error!(error = %e, "yjsend stopped");
             eprintln!("yjsend: {e}");
             ExitCode::from(exit::IO)
+        }
+    }
+}
+
+/// The configured mailbox, either kind.
+enum AnyMailbox {
+    Maildir(Maildir),
+    Imap(Box<ImapMailbox>),
+}
+
+fn open_mailbox(cfg: &MailboxConfig) -> Result<AnyMailbox, String> {
+    match cfg {
+        MailboxConfig::Maildir { path, .. } => Maildir::open(path, "Processed", "Quarantine")
+            .map(AnyMailbox::Maildir)
+            .map_err(|e| format!("cannot open the Maildir {}: {e}", path.display())),
+        MailboxConfig::Imap {
+            host,
+            port,
+            tls,
+            ca_file,
+            username,
+            password,
+            auth_plain,
+            folder,
+            processed_folder,
+            quarantine_folder,
+            idle,
+            ..
+        } => {
+            let password = read_secret(password)
+                .map_err(|e| format!("imap password: {e}"))?
+                .ok_or("mailbox: set password_env or password_file")?;
+            let (command_timeout, idle_silence) = ImapSettings::timeouts();
+            Ok(AnyMailbox::Imap(Box::new(ImapMailbox::new(ImapSettings {
+                host: host.clone(),
+                port: *port,
+                tls: *tls,
+                ca_file: ca_file.clone(),
+                username: username.clone(),
+                password,
+                auth: if *auth_plain {
+                    Auth::Plain
+                } else {
+                    Auth::Login
+                },
+                folder: folder.clone(),
+                processed_folder: processed_folder.clone(),
+                quarantine_folder: quarantine_folder.clone(),
+                idle: *idle,
+                command_timeout,
+                idle_silence,
+            }))))
+        }
+    }
+}
+
+async fn drive<T: crate::pipeline::ports::Transport>(
+    ctx: &Ctx,
+    mailbox: AnyMailbox,
+    transport: &T,
+    once: bool,
+    pace: Pace,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), scheduler::RunError> {
+    info!(once, "yjsend running");
+    match mailbox {
+        AnyMailbox::Maildir(mut m) => {
+            scheduler::run(ctx, &mut m, transport, once, pace, stop).await
+        }
+        AnyMailbox::Imap(mut m) => {
+            scheduler::run(ctx, m.as_mut(), transport, once, pace, stop).await
         }
     }
 }
@@ -183,7 +280,9 @@ async fn shutdown_signal() {
 /// `yjsend worker`: evaluates messages framed on stdin until it closes.
 pub fn worker(config: &Config) -> ExitCode {
     let settings = Settings::from_config(config);
-    match crate::pipeline::worker::serve(|raw, received_at| evaluate(raw, Some(received_at), &settings)) {
+    match crate::pipeline::worker::serve(|raw, received_at| {
+        evaluate(raw, Some(received_at), &settings)
+    }) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(e) => {
             eprintln!("yjsend worker: {e}");
@@ -196,7 +295,10 @@ pub fn worker(config: &Config) -> ExitCode {
 mod tests {
     #[test]
     fn our_address_from_the_from_header() {
-        assert_eq!(super::address_of("Youth Justice SEND <YJS@Example.org>"), "yjs@example.org");
+        assert_eq!(
+            super::address_of("Youth Justice SEND <YJS@Example.org>"),
+            "yjs@example.org"
+        );
         assert_eq!(super::address_of("yjs@example.org"), "yjs@example.org");
     }
 }

@@ -21,8 +21,16 @@ pub fn run(args: &TemplateArgs, config: &Config) -> ExitCode {
         Some(id) => match config.roster.get(id) {
             Some(p) => Some(p),
             None => {
-                let ids: Vec<&str> = config.roster.partnerships.iter().map(|p| p.id.as_str()).collect();
-                eprintln!("yjsend: no partnership {id:?} in the roster (known: {})", ids.join(", "));
+                let ids: Vec<&str> = config
+                    .roster
+                    .partnerships
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect();
+                eprintln!(
+                    "yjsend: no partnership {id:?} in the roster (known: {})",
+                    ids.join(", ")
+                );
                 return ExitCode::from(exit::USAGE);
             }
         },

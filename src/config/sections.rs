@@ -72,6 +72,8 @@ pub enum MailboxConfig {
         ca_file: Option<PathBuf>,
         username: String,
         password: Secret,
+        /// AUTHENTICATE PLAIN instead of LOGIN.
+        auth_plain: bool,
         folder: String,
         processed_folder: String,
         quarantine_folder: String,
@@ -272,7 +274,9 @@ pub(super) fn mailbox(mut s: Section, file: &Path, errors: &mut Errors) -> Mailb
             .required_string("username", errors)
             .map(|u| u.into_inner());
         let password = secret(&mut s, file, errors);
+        let auth_plain = s.choice("auth", &["login", "plain"], errors) == Some("plain");
         MailboxConfig::Imap {
+            auth_plain,
             host: host.unwrap_or_default(),
             port,
             tls,
