@@ -88,13 +88,14 @@ pub fn read(text: &str, place: &str, min_statements: usize) -> Option<GridRead> 
             continue;
         }
         let mut taken = false;
-        for j in i + 1..(i + 1 + LOOKAHEAD).min(lines.len()) {
-            if let Some(next) = label::parse(lines[j])
+        let end = (i + 1 + LOOKAHEAD).min(lines.len());
+        for (j, line) in lines.iter().enumerate().take(end).skip(i + 1) {
+            if let Some(next) = label::parse(line)
                 && next.kind != LabelKind::Bare
             {
                 break;
             }
-            if let Some(score) = lone_score(lines[j]) {
+            if let Some(score) = lone_score(line) {
                 found.entry(l.statement).or_default().push(score);
                 i = j + 1;
                 taken = true;

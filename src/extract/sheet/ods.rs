@@ -72,17 +72,15 @@ pub fn parse(xml: &str) -> Result<Vec<Table>, String> {
     loop {
         let event = reader.read_event().map_err(|e| e.to_string())?;
         match event {
-            Event::Start(e) if annotation_depth > 0 => {
-                if e.local_name().as_ref() == "annotation" {
-                    annotation_depth += 1;
-                }
+            Event::Start(e) if annotation_depth > 0 && e.local_name().as_ref() == "annotation" => {
+                annotation_depth += 1;
             }
+            Event::Start(_) if annotation_depth > 0 => {}
             Event::Empty(_) | Event::Text(_) | Event::GeneralRef(_) if annotation_depth > 0 => {}
-            Event::End(e) if annotation_depth > 0 => {
-                if e.local_name().as_ref() == "annotation" {
-                    annotation_depth -= 1;
-                }
+            Event::End(e) if annotation_depth > 0 && e.local_name().as_ref() == "annotation" => {
+                annotation_depth -= 1;
             }
+            Event::End(_) if annotation_depth > 0 => {}
             Event::Start(e) => match e.name().as_ref() {
                 "table:table" => {
                     tables.push(Table {
