@@ -68,11 +68,29 @@ pub fn render(file: &str, e: &Evaluation, config: &Config) -> String {
             g.source,
             g.format.as_str()
         );
+        // The baseline on record (the roster's), else the one the file shows, beside each
+        // score, so a misread or an odd change stands out.
+        let roster_baseline = e
+            .partnership
+            .as_ref()
+            .and_then(|p| config.roster.get(&p.id))
+            .and_then(|p| p.baseline.as_ref());
+        let baseline = roster_baseline.or((!g.baseline.is_empty()).then_some(&g.baseline));
+        if baseline.is_some() {
+            let _ = writeln!(s, "  area score  baseline");
+        }
         for id in StatementId::ALL {
             let score = g.scores.get(&id).map_or("—".to_string(), |v| v.to_string());
+            let base = match baseline {
+                Some(b) => format!(
+                    "  {:>8}",
+                    b.get(&id).map_or("—".to_string(), |v| v.to_string())
+                ),
+                None => String::new(),
+            };
             let _ = writeln!(
                 s,
-                "  {:>3}  {:>2}  {}",
+                "  {:>4}  {:>4}{base}  {}",
                 id.as_str(),
                 score,
                 id.short_title()
