@@ -243,3 +243,16 @@ fn conflicting_typed_scores_are_ambiguous() {
     assert!(!g.scores.contains_key(&StatementId::S1));
     assert!(codes(&g).contains(&ProblemCode::AmbiguousScore));
 }
+
+#[test]
+fn bare_numbers_with_scores_and_tab_separated_rows() {
+    let body = "Our scores\n1 - 7\n2 - 7\n3: 6\n4a - 7\n4(b) - 7\n5 - 8\n6 - 7\n7 - 7\n8 - 9\n9 - 7\n10 - 7\n";
+    let g = read_text(body, "body", 6).unwrap();
+    assert_eq!(g.scores.len(), 11, "{:?}", g.problems);
+    assert_eq!(g.scores[&StatementId::S8].value(), 9);
+    let tabs = "Key Statement\tStatement\tScore\n1\tAll Local Authority SEND Team staff\t7\n2\tAll staff within YOTs\t6\n3\tRecent training\t7\n4a\tInformation exchange\t7\n4b\tProactive exchange\t7\n5\tScreening\t7\n";
+    let g = read_text(tabs, "body", 6).unwrap();
+    assert_eq!(g.scores.len(), 6, "{:?}", g.problems);
+    assert_eq!(g.scores[&StatementId::S2].value(), 6);
+    assert!(read_text("Meeting 1 - 2 pm\nRoom 3 - 4\n", "body", 6).is_none());
+}

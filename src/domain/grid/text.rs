@@ -6,7 +6,9 @@ use super::label::{self, LabelKind};
 use super::value::{self, Parsed};
 use crate::domain::problem::{Problem, ProblemCode};
 use crate::domain::statement::{Score, StatementId};
+use regex::Regex;
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 /// How many lines after a lone label its score may come (a wrapped statement text between).
 const LOOKAHEAD: usize = 4;
@@ -52,6 +54,33 @@ fn score_after(rest: &str) -> Option<LineScore> {
     }
 }
 
+/// "4a - 7", "1: 6", "10\t8": a bare statement number, a separator, a score. Only in text,
+/// where a grid needs several such lines, so "1 - 2 pm" alone is never taken for one.
+static NUMBER_THEN_SCORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^\s*(10|[1-9])\s*(?:\(\s*([ab])\s*\)|([ab]))?\s*[:=\-–—.)\t]\s*(\d{1,3})\s*(?:/\s*10)?\s*(?:$|[-–—:,(]|\s+[a-z])",
+    )
+    .expect("valid regex")
+});
+
+fn number_then_score(line: &str) -> Option<(StatementId, LineScore)> {
+    let c = NUMBER_THEN_SCORE.captures(line)?;
+    let label = format!(
+        "{}{}",
+        c.get(1)?.as_str(),
+        c.get(2).or(c.get(3)).map_or("", |m| m.as_str())
+    );
+    let statement = label::parse(&label)
+        .filter(|l| l.kind == LabelKind::Bare)?
+        .statement;
+    let score = match value::parse_text(c.get(4)?.as_str()) {
+        Parsed::Score(s) => LineScore::Score(s),
+        Parsed::OutOfRange(w) => LineScore::OutOfRange(w),
+        _ => return None,
+    };
+    Some((statement, score))
+}
+
 /// A line that is only a score ("7", "7 - Widespread effective practice").
 fn lone_score(line: &str) -> Option<LineScore> {
     if label::parse(line).is_some_and(|l| l.kind != LabelKind::Bare) {
@@ -74,6 +103,11 @@ pub fn read(text: &str, place: &str, min_statements: usize) -> Option<GridRead> 
     let mut found: BTreeMap<StatementId, Vec<LineScore>> = BTreeMap::new();
     let mut i = 0;
     while i < lines.len() {
+        if let Some((statement, score)) = number_then_score(lines[i]) {
+            found.entry(statement).or_default().push(score);
+            i += 1;
+            continue;
+        }
         let Some(l) = label::parse(lines[i]) else {
             i += 1;
             continue;
