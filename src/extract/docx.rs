@@ -120,11 +120,7 @@ pub fn parse_document(xml: &str) -> Result<(Vec<Table>, String), String> {
         let event = reader.read_event().map_err(|e| e.to_string())?;
         match event {
             Event::Start(e) => match e.name().as_ref() {
-                "w:tbl" => {
-                    if stack.len() < 16 {
-                        stack.push(Building::default());
-                    }
-                }
+                "w:tbl" if stack.len() < 16 => stack.push(Building::default()),
                 "w:tr" => {
                     if let Some(t) = stack.last_mut()
                         && t.rows.len() < 10_000

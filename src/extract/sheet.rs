@@ -6,7 +6,7 @@
 //! expands repeated rows; an encrypted workbook is a CFB container, reported as
 //! password-protected by the file sniffer before it gets here.
 
-mod ods;
+pub(crate) mod ods;
 
 use super::{Budget, FileContent, FileKind, zipguard};
 use crate::domain::grid::GridFormat;

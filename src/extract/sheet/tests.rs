@@ -2,16 +2,6 @@
 
 use super::*;
 use crate::extract::Limits;
-use std::path::Path;
-
-fn fixture(rel: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/files")
-            .join(rel),
-    )
-    .unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
 
 fn cell(t: &Table, a1: &str) -> Option<String> {
     t.cells
@@ -48,28 +38,37 @@ fn csv_with_bom_and_commas_inside_quotes() {
 
 #[test]
 fn every_spreadsheet_kind_of_the_corpus_reads() {
-    for (dir, kind) in [
-        ("001-xlsx-plain", FileKind::Xlsx),
-        ("007-xlsm-macro-workbook", FileKind::Xlsm),
-        ("008-xls-legacy", FileKind::Xls),
-        ("009-ods-statement-text-only", FileKind::Ods),
-    ] {
-        let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/files")
-            .join(dir);
-        let file = std::fs::read_dir(&folder)
-            .unwrap()
-            .flatten()
-            .next()
-            .unwrap()
-            .path();
-        let bytes = std::fs::read(&file).unwrap();
+    let files: [(&str, &[u8], FileKind); 4] = [
+        (
+            "xlsx",
+            include_bytes!("../../../fixtures/files/001-xlsx-plain/Grid.xlsx"),
+            FileKind::Xlsx,
+        ),
+        (
+            "xlsm",
+            include_bytes!("../../../fixtures/files/007-xlsm-macro-workbook/Swindon grid.xlsm"),
+            FileKind::Xlsm,
+        ),
+        (
+            "xls",
+            include_bytes!("../../../fixtures/files/008-xls-legacy/Warwickshire grid 2018.xls"),
+            FileKind::Xls,
+        ),
+        (
+            "ods",
+            include_bytes!(
+                "../../../fixtures/files/009-ods-statement-text-only/St Helens grid.ods"
+            ),
+            FileKind::Ods,
+        ),
+    ];
+    for (what, bytes, kind) in files {
         let mut b = Budget::new(Limits::default());
-        let c = read_workbook("f", &bytes, kind, &mut b);
-        assert!(c.problems.is_empty(), "{dir}: {:?}", c.problems);
+        let c = read_workbook("f", bytes, kind, &mut b);
+        assert!(c.problems.is_empty(), "{what}: {:?}", c.problems);
         assert!(
             c.tables.iter().any(|t| t.cells.len() >= 22),
-            "{dir}: {:?}",
+            "{what}: {:?}",
             c.tables.iter().map(|t| t.cells.len()).collect::<Vec<_>>()
         );
     }
@@ -88,5 +87,4 @@ fn junk_named_as_a_workbook_is_corrupt() {
         assert_eq!(c.problems.len(), 1, "{kind:?}");
         assert!(c.tables.is_empty());
     }
-    let _ = fixture;
 }
