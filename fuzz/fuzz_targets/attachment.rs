@@ -1,0 +1,56 @@
+//! Every file reader on arbitrary bytes, then the grid reader on what it gives: the first byte
+//! picks the kind, so the fuzzer reaches each reader directly instead of through MIME.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use yjsend::domain::grid;
+use yjsend::extract::{Budget, FileKind, Limits, Part, file, msg, tnef, archive};
+
+const KINDS: [FileKind; 14] = [
+    FileKind::Xlsx,
+    FileKind::Xlsb,
+    FileKind::Xls,
+    FileKind::Ods,
+    FileKind::Csv,
+    FileKind::Docx,
+    FileKind::Doc,
+    FileKind::Odt,
+    FileKind::Rtf,
+    FileKind::Pdf,
+    FileKind::Html,
+    FileKind::PlainText,
+    FileKind::Tnef,
+    FileKind::OutlookMsg,
+];
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&pick, bytes)) = data.split_first() else { return };
+    let kind = KINDS[pick as usize % KINDS.len()];
+    let limits = Limits {
+        max_unpacked_bytes: 8 * 1024 * 1024,
+        max_unpacked_total_bytes: 16 * 1024 * 1024,
+        ..Limits::default()
+    };
+    let mut budget = Budget::new(limits);
+    match kind {
+        FileKind::Tnef => {
+            let _ = tnef::unpack("winmail.dat/", bytes, &mut budget);
+        }
+        FileKind::OutlookMsg => {
+            let _ = msg::unpack("x.msg/", bytes, &mut budget);
+            let _ = archive::unpack_zip("x.zip/", bytes, &mut budget);
+        }
+        _ => {
+            let part = Part {
+                path: "f".into(),
+                name: "f".into(),
+                content_type: "application/octet-stream".into(),
+                bytes: bytes.to_vec(),
+            };
+            let _ = file::sniff("f", "", bytes);
+            let content = file::read_file(&part, kind, &mut budget);
+            let _ = grid::read_tables(&content.tables, "f");
+            let _ = grid::read_text(&content.text, "f", 6);
+        }
+    }
+});
