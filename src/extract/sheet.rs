@@ -154,6 +154,11 @@ fn read_ooxml(name: &str, bytes: &[u8], kind: FileKind) -> Result<Vec<Table>, Pr
 /// Legacy .xls (BIFF): calamine parses whole sheets at open; BIFF caps a sheet at
 /// 65,536 × 256 cells, so the dense ranges it builds stay bounded.
 fn read_xls(name: &str, bytes: &[u8]) -> Result<Vec<Table>, Problem> {
+    // calamine's own CFB reader panics on some damaged containers (found by fuzzing); the
+    // cfb crate checks the structure properly first.
+    if cfb::CompoundFile::open(Cursor::new(bytes)).is_err() {
+        return Err(corrupt(name, "not a valid Excel 97-2003 file"));
+    }
     let mut book = match calamine::Xls::new(Cursor::new(bytes)) {
         Ok(b) => b,
         Err(calamine::XlsError::Password) => {
