@@ -11,7 +11,10 @@ fn every_fuzz_finding_gives_a_report() {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("fuzz-")))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("fuzz-"))
+        })
         .collect();
     files.sort();
     assert!(!files.is_empty());
@@ -22,7 +25,11 @@ fn every_fuzz_finding_gives_a_report() {
         .args(&files)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -30,6 +37,9 @@ fn every_fuzz_finding_gives_a_report() {
         .collect();
     assert_eq!(lines.len(), files.len());
     for l in &lines {
-        assert!(l["problems"].as_array().is_some_and(|p| !p.is_empty()), "{l}");
+        assert!(
+            l["problems"].as_array().is_some_and(|p| !p.is_empty()),
+            "{l}"
+        );
     }
 }

@@ -86,8 +86,13 @@ impl Maildir {
 }
 
 impl Mailbox for Maildir {
-    async fn list(&mut self, max_bytes: u64) -> Result<Vec<RawMessage>, MailboxError> {
-        let mut out = Vec::new();
+    async fn list(
+        &mut self,
+        max_bytes: u64,
+        limit: usize,
+    ) -> Result<Vec<RawMessage>, MailboxError> {
+        // Names and times first; only the oldest `limit` files are read.
+        let mut found = Vec::new();
         for sub in ["new", "cur"] {
             let dir = self.root.join(sub);
             let entries = std::fs::read_dir(&dir).map_err(|e| io(e, "Failed to read", &dir))?;
@@ -106,31 +111,34 @@ impl Mailbox for Maildir {
                     .ok()
                     .and_then(|m| Timestamp::try_from(m).ok())
                     .unwrap_or(Timestamp::UNIX_EPOCH);
-                let mut bytes = Vec::new();
-                // The file may vanish between listing and reading (moved by a person): skip it.
-                let Ok(file) = std::fs::File::open(&path) else {
-                    continue;
+                let key = MessageKey::Maildir {
+                    unique: unique(&name).to_string(),
                 };
-                if file
-                    .take(max_bytes.saturating_add(1))
-                    .read_to_end(&mut bytes)
-                    .is_err()
-                {
-                    continue;
-                }
-                out.push(RawMessage {
-                    key: MessageKey::Maildir {
-                        unique: unique(&name).to_string(),
-                    },
-                    received_at,
-                    bytes,
-                    size: meta.len(),
-                });
+                found.push((received_at, key, path, meta.len()));
             }
         }
-        out.sort_by(|a, b| {
-            (a.received_at, a.key.ledger_key()).cmp(&(b.received_at, b.key.ledger_key()))
-        });
+        found.sort_by(|a, b| (a.0, a.1.ledger_key()).cmp(&(b.0, b.1.ledger_key())));
+        let mut out = Vec::new();
+        for (received_at, key, path, size) in found.into_iter().take(limit) {
+            let mut bytes = Vec::new();
+            // The file may vanish between listing and reading (moved by a person): skip it.
+            let Ok(file) = std::fs::File::open(&path) else {
+                continue;
+            };
+            if file
+                .take(max_bytes.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .is_err()
+            {
+                continue;
+            }
+            out.push(RawMessage {
+                key,
+                received_at,
+                bytes,
+                size,
+            });
+        }
         Ok(out)
     }
 

@@ -29,13 +29,17 @@ pub enum IntakeError {
     Store(#[from] StoreError),
 }
 
-/// Handles everything waiting in the mailbox once.
+/// Messages taken per step: enough to amortise a mailbox round trip, few enough that replies
+/// start going out early in a backlog and memory stays bounded.
+const BATCH: usize = 50;
+
+/// Handles up to [`BATCH`] waiting messages.
 pub async fn tick<M: Mailbox>(
     ctx: &Ctx,
     mailbox: &mut M,
     now: Timestamp,
 ) -> Result<Tick, IntakeError> {
-    let messages = mailbox.list(ctx.max_message_bytes).await?;
+    let messages = mailbox.list(ctx.max_message_bytes, BATCH).await?;
     let mut worked = 0;
     for message in messages {
         if handle(ctx, mailbox, message, now).await? {

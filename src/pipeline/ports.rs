@@ -49,9 +49,12 @@ pub enum MailboxError {
 /// The project's mailbox.
 #[allow(async_fn_in_trait)]
 pub trait Mailbox {
-    /// Every message in the intake folder (the ledger decides which are new), oldest first.
-    /// Messages larger than `max_bytes` come cut at that size with their real `size`.
-    async fn list(&mut self, max_bytes: u64) -> Result<Vec<RawMessage>, MailboxError>;
+    /// The oldest `limit` messages in the intake folder (the ledger decides which are new;
+    /// handled ones leave the folder, so the next call sees the next ones). Messages larger
+    /// than `max_bytes` come cut at that size with their real `size`. The limit keeps memory
+    /// bounded through a backlog of thousands.
+    async fn list(&mut self, max_bytes: u64, limit: usize)
+    -> Result<Vec<RawMessage>, MailboxError>;
     /// Moves a handled message to the processed folder.
     async fn mark_processed(&mut self, key: &MessageKey) -> Result<(), MailboxError>;
     /// Moves a message that keeps failing to the quarantine folder.

@@ -62,7 +62,10 @@ impl MailStack {
             .arg("start")
             .arg(&stack.dir)
             .env("MAILSTACK_SMTP_PORT", stack.smtp_port.to_string())
-            .env("MAILSTACK_SUBMISSION_PORT", stack.submission_port.to_string())
+            .env(
+                "MAILSTACK_SUBMISSION_PORT",
+                stack.submission_port.to_string(),
+            )
             .env("MAILSTACK_IMAP_PORT", stack.imap_port.to_string())
             .env("MAILSTACK_IMAPS_PORT", stack.imaps_port.to_string())
             .output()
@@ -79,12 +82,19 @@ impl MailStack {
             .arg("start")
             .arg(&self.dir)
             .env("MAILSTACK_SMTP_PORT", self.smtp_port.to_string())
-            .env("MAILSTACK_SUBMISSION_PORT", self.submission_port.to_string())
+            .env(
+                "MAILSTACK_SUBMISSION_PORT",
+                self.submission_port.to_string(),
+            )
             .env("MAILSTACK_IMAP_PORT", self.imap_port.to_string())
             .env("MAILSTACK_IMAPS_PORT", self.imaps_port.to_string())
             .output()
             .expect("mailstack.sh runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// Sends `raw` over plain SMTP to the stack's MTA (as a partnership's server would).
@@ -98,7 +108,9 @@ impl MailStack {
                 let mut line = String::new();
                 r.read_line(&mut line)?;
                 if !line.starts_with(code) {
-                    return Err(std::io::Error::other(format!("SMTP: wanted {code}, got {line:?}")));
+                    return Err(std::io::Error::other(format!(
+                        "SMTP: wanted {code}, got {line:?}"
+                    )));
                 }
                 if line.as_bytes().get(3) != Some(&b'-') {
                     return Ok(());

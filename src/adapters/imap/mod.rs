@@ -273,7 +273,11 @@ async fn greeting(client: &mut Client<Stream>, t: Duration) -> Result<(), Mailbo
 }
 
 impl Mailbox for ImapMailbox {
-    async fn list(&mut self, max_bytes: u64) -> Result<Vec<RawMessage>, MailboxError> {
+    async fn list(
+        &mut self,
+        max_bytes: u64,
+        limit: usize,
+    ) -> Result<Vec<RawMessage>, MailboxError> {
         self.ensure().await?;
         let folder = self.settings.folder.clone();
         let Some(c) = self.conn.as_mut() else {
@@ -310,8 +314,10 @@ impl Mailbox for ImapMailbox {
             "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[]<0.{}>)",
             max_bytes.saturating_add(1)
         );
+        // The oldest messages by sequence number: handled ones have left the folder.
+        let last = mailbox.exists.min(limit.max(1) as u32);
         let fetch = async {
-            let s = c.session.uid_fetch("1:*", &query).await?;
+            let s = c.session.fetch(format!("1:{last}"), &query).await?;
             s.try_collect::<Vec<_>>().await
         };
         let fetched = match tokio::time::timeout(t * 4, fetch).await {
