@@ -117,7 +117,7 @@ impl Mailbox for Maildir {
                 found.push((received_at, key, path, meta.len()));
             }
         }
-        found.sort_by(|a, b| (a.0, a.1.ledger_key()).cmp(&(b.0, b.1.ledger_key())));
+        found.sort_by_key(|a| (a.0, a.1.ledger_key()));
         let mut out = Vec::new();
         for (received_at, key, path, size) in found.into_iter().take(limit) {
             let mut bytes = Vec::new();
