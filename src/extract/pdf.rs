@@ -250,6 +250,73 @@ mod tests {
         assert!(c.text.contains("KS4a"), "{}", c.text);
     }
 
+    /// A one-page PDF with a fillable form: field `KS1` (tooltip "Key Statement 1") = 7, and
+    /// so on, built with lopdf itself.
+    fn form_pdf(values: &[(&str, &str)]) -> Vec<u8> {
+        use lopdf::{Stream, dictionary};
+        let mut doc = Document::with_version("1.5");
+        let pages_id = doc.new_object_id();
+        let content = doc.add_object(Stream::new(dictionary! {}, b"".to_vec()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page",
+            "Parent" => pages_id,
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            "Contents" => content,
+        });
+        doc.objects.insert(
+            pages_id,
+            Object::Dictionary(
+                dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+            ),
+        );
+        let mut fields = Vec::new();
+        for (k, v) in values {
+            let id = doc.add_object(dictionary! {
+                "FT" => "Tx",
+                "T" => Object::string_literal(*k),
+                "TU" => Object::string_literal(format!("Key Statement {}", k.trim_start_matches("KS"))),
+                "V" => Object::string_literal(*v),
+            });
+            fields.push(Object::Reference(id));
+        }
+        let form = doc.add_object(dictionary! { "Fields" => fields });
+        let catalog = doc.add_object(
+            dictionary! { "Type" => "Catalog", "Pages" => pages_id, "AcroForm" => form },
+        );
+        doc.trailer.set("Root", catalog);
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn form_fields_become_a_table_the_grid_reader_can_use() {
+        let values = [
+            ("KS1", "7"),
+            ("KS2", "6"),
+            ("KS3", "7"),
+            ("KS4a", "8"),
+            ("KS4b", "7"),
+            ("KS5", "7"),
+            ("KS6", "7"),
+            ("KS7", "7"),
+            ("KS8", "9"),
+            ("KS9", "7"),
+            ("KS10", "7"),
+        ];
+        let mut b = Budget::new(Limits::default());
+        let c = read_pdf("form.pdf", &form_pdf(&values), &mut b);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.tables.len(), 1);
+        assert_eq!(c.tables[0].cells[0].value.to_text(), "Key Statement 1");
+        let g = crate::domain::grid::read_tables(&c.tables, "form.pdf").unwrap();
+        assert_eq!(g.scores.len(), 11);
+        assert_eq!(
+            g.scores[&crate::domain::statement::StatementId::S8].value(),
+            9
+        );
+    }
+
     #[test]
     fn junk_and_truncation_are_problems_not_panics() {
         let mut b = Budget::new(Limits::default());
