@@ -68,6 +68,7 @@ fn ctx(store: Store) -> Ctx {
         max_per_sender: 3,
         window_hours: 3,
         max_attempts: 3,
+        evidence_window_days: 14,
         evaluator: yjsend::pipeline::Evaluator::InProcess,
     }
 }
@@ -287,6 +288,9 @@ async fn an_interrupted_evaluation_is_retried_then_quarantined() {
         problems: vec![],
         no_reply_reason: None,
         duplicate_of: None,
+        signoff_verified: false,
+        signoff_confirmed_by: None,
+        added_evidence: Vec::new(),
     };
     app.ctx.store.receive(record, &bytes).unwrap();
     app.ctx.store.flush().await.unwrap();
@@ -318,4 +322,116 @@ async fn a_reply_queued_before_a_crash_is_sent_after_restart_once() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].state, OutboxState::Sent);
     assert_eq!(items[0].attempts, 1);
+}
+
+/// The message id of the first reply we sent.
+fn our_message_id(reply: &str) -> String {
+    reply
+        .lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+#[tokio::test]
+async fn evidence_sent_separately_joins_the_current_submission() {
+    let mut app = App::new();
+    app.deliver(
+        "1.a",
+        &submission(
+            "<s1@oxfordshire.example>",
+            "send.lead@oxfordshire.example",
+            "",
+        ),
+    );
+    app.run_once().await;
+    // A new email (not a reply) a few minutes later: a case study, no grid.
+    let evidence = "From: Sam Lead <send.lead@oxfordshire.example>\r\n\
+         To: youthjusticesend@example.org\r\n\
+         Subject: Case study for statement 8\r\n\
+         Message-ID: <e1@oxfordshire.example>\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nThe case study we mentioned.\r\n\
+         --b\r\nContent-Type: text/plain; name=\"Case study - Key Statement 8.txt\"\r\n\
+         Content-Disposition: attachment; filename=\"Case study - Key Statement 8.txt\"\r\n\r\n\
+         Case study: resettlement planning\r\n--b--\r\n";
+    app.deliver("2.b", evidence.as_bytes());
+    app.run_once().await;
+    let sent = app.sent();
+    assert_eq!(sent.len(), 2);
+    let ack = sent
+        .iter()
+        .find(|m| m.contains("<e1@oxfordshire.example>"))
+        .unwrap();
+    assert!(
+        ack.contains("Subject: Re: Case study for statement 8 [YJS-2018-0001]"),
+        "{ack}"
+    );
+    let body = ack.replace("=\r\n", "").replace("=\n", "");
+    assert!(
+        body.contains("added the evidence in this email to your submission YJS-2018-0001"),
+        "{ack}"
+    );
+    let records = app.ctx.store.records().unwrap();
+    let first = records
+        .iter()
+        .find(|r| r.reference.as_deref() == Some("YJS-2018-0001"))
+        .unwrap();
+    assert_eq!(first.added_evidence.len(), 1);
+    assert_eq!(
+        first.added_evidence[0].1,
+        vec!["Case study - Key Statement 8.txt".to_string()]
+    );
+}
+
+#[tokio::test]
+async fn the_other_lead_confirming_in_our_thread_completes_the_sign_off() {
+    let mut app = App::new();
+    let alone = String::from_utf8(submission(
+        "<s1@oxfordshire.example>",
+        "send.lead@oxfordshire.example",
+        "",
+    ))
+    .unwrap()
+    .replace("Cc: yjs.manager@oxfordshire.example\r\n", "");
+    app.deliver("1.a", alone.as_bytes());
+    app.run_once().await;
+    let first = app.ctx.store.records().unwrap().remove(0);
+    assert!(!first.signoff_verified);
+    let ours = our_message_id(&app.sent()[0]);
+    let confirm = format!(
+        "From: Mark Ellis <yjs.manager@oxfordshire.example>\r\n\
+         To: youthjusticesend@example.org\r\n\
+         Subject: RE: Re: Our rescore [YJS-2018-0001]\r\n\
+         Message-ID: <c1@oxfordshire.example>\r\n\
+         In-Reply-To: {ours}\r\nReferences: <s1@oxfordshire.example> {ours}\r\n\
+         Content-Type: text/plain\r\n\r\n\
+         I confirm these scores were agreed jointly.\r\n"
+    );
+    app.deliver("2.b", confirm.as_bytes());
+    app.run_once().await;
+    assert_eq!(
+        app.sent().len(),
+        1,
+        "a confirmation gets no automatic reply"
+    );
+    let records = app.ctx.store.records().unwrap();
+    let first = records.iter().find(|r| r.id == first.id).unwrap();
+    assert!(first.signoff_verified);
+    assert_eq!(
+        first.signoff_confirmed_by.as_deref(),
+        Some("yjs.manager@oxfordshire.example")
+    );
+    let note = records
+        .iter()
+        .find(|r| r.message_id.as_deref() == Some("<c1@oxfordshire.example>"))
+        .unwrap();
+    assert!(
+        note.no_reply_reason
+            .as_deref()
+            .unwrap()
+            .contains("confirms the joint sign-off of YJS-2018-0001")
+    );
 }

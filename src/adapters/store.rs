@@ -71,6 +71,15 @@ pub struct Record {
     pub no_reply_reason: Option<String>,
     /// This message repeats an earlier one (same Message-ID or same bytes): that record's id.
     pub duplicate_of: Option<u64>,
+    /// Joint sign-off verified, on the message itself or by the other lead's confirmation.
+    #[serde(default)]
+    pub signoff_verified: bool,
+    /// The lead whose reply in our thread completed the sign-off.
+    #[serde(default)]
+    pub signoff_confirmed_by: Option<String>,
+    /// Evidence that arrived later in separate emails: (their record id, file paths).
+    #[serde(default)]
+    pub added_evidence: Vec<(u64, Vec<String>)>,
 }
 
 /// Delivery state of an outgoing message.
@@ -128,11 +137,6 @@ pub struct Store {
 
 fn be(id: u64) -> [u8; 8] {
     id.to_be_bytes()
-}
-
-/// The value stored against our own Message-IDs (only presence matters).
-fn id_placeholder() -> [u8; 1] {
-    [1]
 }
 
 fn from_be(bytes: &[u8]) -> Option<u64> {
@@ -282,7 +286,7 @@ impl Store {
                 }
                 for out in &outgoing {
                     if let Some(mid) = &out.message_id {
-                        meta.insert(format!("ours:{mid}").as_bytes(), &id_placeholder())?;
+                        meta.insert(format!("ours:{mid}").as_bytes(), &be(record.id))?;
                     }
                 }
                 record.state = RecordState::Evaluated;
@@ -383,6 +387,17 @@ impl Store {
     /// True when `message_id` is one of the messages we sent (an answer in our thread).
     pub fn is_ours(&self, message_id: &str) -> Result<bool, StoreError> {
         Ok(self.meta.contains_key(format!("ours:{message_id}"))?)
+    }
+
+    /// The record our message `message_id` answered (for a message in one of our threads).
+    pub fn answered_by(&self, message_id: &str) -> Result<Option<Record>, StoreError> {
+        match self.meta.get(format!("ours:{message_id}"))? {
+            Some(v) => match from_be(&v) {
+                Some(id) => self.record(id),
+                None => Ok(None),
+            },
+            None => Ok(None),
+        }
     }
 
     /// The partnership's current (newest answered) submission.

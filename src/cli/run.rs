@@ -55,6 +55,7 @@ fn context(config: &Config, store: Store, evaluator: Evaluator) -> Ctx {
         max_per_sender: config.replies.max_per_sender as usize,
         window_hours: config.replies.window_hours as i64,
         max_attempts: 3,
+        evidence_window_days: config.replies.evidence_window_days as i64,
         evaluator,
     }
 }

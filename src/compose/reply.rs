@@ -21,6 +21,9 @@ pub struct ReplyParams<'a> {
     pub leads: &'a [String],
     /// The earlier submission this one replaces, when it is a resubmission.
     pub replaces: Option<&'a str>,
+    /// For evidence sent separately: the submission it was added to (`reference` is then that
+    /// submission's reference, so the thread keeps one number).
+    pub joins: Option<&'a str>,
 }
 
 /// A built reply: its recipients and bytes.
@@ -88,7 +91,14 @@ pub fn build(e: &Evaluation, p: &ReplyParams) -> Result<Reply, ComposeError> {
         .collect();
     let from = mailbox(p.from)?;
     let domain = from.email.domain().to_string();
-    let message_id = format!("<{}.{}@{}>", p.reference, p.now.as_second(), domain);
+    // Unique even for two replies in one second under the same reference.
+    let message_id = format!(
+        "<{}.{}.{:08x}@{}>",
+        p.reference,
+        p.now.as_second(),
+        rand::random::<u32>(),
+        domain
+    );
 
     let mut to_boxes = Mailboxes::new();
     for t in &to {

@@ -38,8 +38,39 @@ fn headline(e: &Evaluation) -> String {
     }
 }
 
+/// The reply to evidence sent after the grid: what was added to which submission.
+fn render_added_evidence(e: &Evaluation, p: &ReplyParams, joins: &str) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Thank you: we have added the evidence in this email to your submission {joins}.\n"
+    );
+    let _ = writeln!(s, "What you sent:");
+    for item in &e.evidence {
+        let _ = writeln!(
+            s,
+            "  - {}: {}",
+            item.path,
+            crate::cli::human::taken_as(&item.taken_as)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nThe panel will see it with your grid. To send more, reply to this email and keep {} in the subject.",
+        p.reference
+    );
+    let _ = writeln!(
+        s,
+        "\nThis is an automatic acknowledgement.\nYouth Justice SEND project team"
+    );
+    s
+}
+
 /// Renders the reply body.
 pub fn render(e: &Evaluation, p: &ReplyParams) -> String {
+    if let Some(joins) = p.joins {
+        return render_added_evidence(e, p, joins);
+    }
     let mut s = String::new();
     let _ = writeln!(s, "{}\n", headline(e));
     let _ = writeln!(s, "Reference: {}", p.reference);

@@ -12,7 +12,7 @@ use super::worker::WorkerError;
 use super::{Ctx, Evaluator, Tick};
 use crate::adapters::store::{NewOutgoing, Record, RecordState, StoreError};
 use crate::compose::reply::{self, ReplyParams};
-use crate::domain::evaluation::{Classification, Evaluation};
+use crate::domain::evaluation::{Classification, Evaluation, TakenAs};
 use crate::domain::problem::{Problem, ProblemCode};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
@@ -115,6 +115,9 @@ async fn handle<M: Mailbox>(
                 problems: vec![],
                 no_reply_reason: None,
                 duplicate_of: None,
+                signoff_verified: false,
+                signoff_confirmed_by: None,
+                added_evidence: Vec::new(),
             };
             ctx.store.receive(record, &message.bytes)?
         }
@@ -219,6 +222,10 @@ async fn finish<M: Mailbox>(
         .filter(|d| d.id != record.id);
     let mut outgoing = Vec::new();
     let mut reference = None;
+    let follow_up = match duplicate {
+        Some(_) => None,
+        None => follow_up(ctx, &mut record, &evaluation, now)?,
+    };
     if let Some(d) = duplicate {
         info!(
             key = record.ledger_key,
@@ -227,7 +234,20 @@ async fn finish<M: Mailbox>(
         );
         record.duplicate_of = Some(d.id);
         record.no_reply_reason = Some("a repeat of a message already handled".into());
-    } else {
+    } else if let Some(joined) = follow_up {
+        // Evidence for an earlier submission: acknowledged under that submission's reference.
+        let mut input = policy_input(ctx, &evaluation, now)?;
+        input.in_our_thread = false;
+        match reply_policy::decide(&evaluation, input) {
+            Err(reason) => record.no_reply_reason = Some(reason),
+            Ok(()) => match build_reply(ctx, &evaluation, &joined, now, Some(&joined)) {
+                Ok(out) => outgoing.push(out),
+                Err(e) => {
+                    record.no_reply_reason = Some(format!("the reply could not be built: {e}"))
+                }
+            },
+        }
+    } else if record.no_reply_reason.is_none() {
         match reply_policy::decide(&evaluation, policy_input(ctx, &evaluation, now)?) {
             Err(reason) => {
                 info!(key = record.ledger_key, reason, "No automatic reply.");
@@ -235,7 +255,7 @@ async fn finish<M: Mailbox>(
             }
             Ok(()) => {
                 let r = ctx.store.peek_reference(&ctx.round.reference_prefix)?;
-                match build_reply(ctx, &evaluation, &r, now) {
+                match build_reply(ctx, &evaluation, &r, now, None) {
                     Ok(out) => {
                         outgoing.push(out);
                         reference = Some(r);
@@ -293,6 +313,7 @@ fn build_reply(
     e: &Evaluation,
     reference: &str,
     now: Timestamp,
+    joins: Option<&str>,
 ) -> Result<NewOutgoing, crate::compose::reply::ComposeError> {
     let partnership = e.partnership.as_ref().and_then(|p| ctx.roster.get(&p.id));
     let leads: Vec<String> = partnership
@@ -320,6 +341,7 @@ fn build_reply(
         round: &ctx.round,
         leads: &leads,
         replaces: replaces.as_deref(),
+        joins,
     };
     let built = reply::build(e, &params)?;
     let envelope_from = ctx.own_addresses.first().cloned().unwrap_or_default();
@@ -330,6 +352,97 @@ fn build_reply(
         recipients: built.to.into_iter().chain(built.cc).collect(),
         bytes: built.bytes,
     })
+}
+
+/// A grid-less message from a known partnership that belongs to its current submission: the
+/// other lead confirming the sign-off in our thread, or evidence sent separately (in our
+/// thread, or within `evidence_window_days`). Updates that submission and returns its
+/// reference when there is evidence to acknowledge; a confirmation alone gets no reply (it
+/// goes to the team) and is noted on this message's record.
+fn follow_up(
+    ctx: &Ctx,
+    record: &mut Record,
+    e: &Evaluation,
+    now: Timestamp,
+) -> Result<Option<String>, StoreError> {
+    if e.classification != Classification::NoGrid {
+        return Ok(None);
+    }
+    let Some(p) = &e.partnership else {
+        return Ok(None);
+    };
+    let mut target = None;
+    let mut in_thread = false;
+    for id in e
+        .envelope
+        .in_reply_to
+        .iter()
+        .chain(e.envelope.references.iter().rev())
+    {
+        if let Some(r) = ctx.store.answered_by(id)? {
+            in_thread = true;
+            if r.partnership.as_deref() == Some(p.id.as_str())
+                && r.classification.as_deref() == Some("submission")
+            {
+                target = Some(r);
+            }
+            break;
+        }
+    }
+    if target.is_none() {
+        let window = ctx.evidence_window_days * 86_400;
+        target = ctx.store.latest_submission(&p.id)?.filter(|r| {
+            r.received_at
+                .parse::<Timestamp>()
+                .is_ok_and(|t| now.as_second() - t.as_second() <= window)
+        });
+    }
+    let Some(mut target) = target else {
+        return Ok(None);
+    };
+    let Some(target_ref) = target.reference.clone() else {
+        return Ok(None);
+    };
+    let sender = e.from.clone().unwrap_or_default();
+    let lead = ctx
+        .roster
+        .get(&p.id)
+        .is_some_and(|part| part.is_lead(&sender));
+    let dmarc_failed =
+        e.has_problem(crate::domain::problem::ProblemCode::SenderAuthenticationFailed);
+    let mut changed = false;
+    if in_thread && lead && !dmarc_failed && !target.signoff_verified {
+        target.signoff_verified = true;
+        target.signoff_confirmed_by = Some(sender.clone());
+        record.no_reply_reason = Some(format!(
+            "{sender} confirms the joint sign-off of {target_ref} (for the team)"
+        ));
+        changed = true;
+    }
+    let evidence: Vec<String> = e
+        .evidence
+        .iter()
+        .filter(|i| {
+            matches!(
+                i.taken_as,
+                TakenAs::CaseStudy(_) | TakenAs::CaseStudyUnlinked | TakenAs::WitnessTestimony
+            )
+        })
+        .map(|i| i.path.clone())
+        .collect();
+    let has_evidence = !evidence.is_empty();
+    if has_evidence && !target.added_evidence.iter().any(|(id, _)| *id == record.id) {
+        target.added_evidence.push((record.id, evidence));
+        changed = true;
+    }
+    if changed {
+        info!(
+            submission = target_ref,
+            "Follow-up joined to its submission."
+        );
+        ctx.store.update(&target)?;
+    }
+    Ok(has_evidence.then_some(target_ref))
 }
 
 /// Copies what the team and the digest need from the evaluation into the record.
@@ -352,6 +465,7 @@ fn summarise(record: &mut Record, e: &Evaluation) {
     record.quality_mark = Some(e.quality_mark.provisional.as_str().into());
     record.quality_lead = Some(e.quality_lead.provisional.as_str().into());
     record.on_time = e.deadline.on_time;
+    record.signoff_verified = e.signoff.verified;
     record.problems = e
         .problems
         .iter()

@@ -33,6 +33,9 @@ pub struct Ctx {
     pub window_hours: i64,
     /// Evaluations started before a message is quarantined.
     pub max_attempts: u32,
+    /// Evidence without a grid joins the partnership's current submission when it arrives
+    /// within this many days of it (`replies.evidence_window_days`).
+    pub evidence_window_days: i64,
     /// Where evaluation runs.
     pub evaluator: Evaluator,
 }
