@@ -88,3 +88,13 @@ fn junk_named_as_a_workbook_is_corrupt() {
         assert!(c.tables.is_empty());
     }
 }
+
+/// Found by the `attachment` fuzzer: a damaged CFB container made calamine's .xls reader
+/// index out of bounds. The first byte of the input picked the kind.
+#[test]
+fn a_damaged_xls_container_is_corrupt_not_a_panic() {
+    let input: &[u8] = include_bytes!("../../../tests/data/fuzz-attachment-xls-cfb.bin");
+    let mut b = Budget::new(Limits::default());
+    let c = read_workbook("Grid.xls", &input[1..], FileKind::Xls, &mut b);
+    assert_eq!(c.problems.len(), 1);
+}
