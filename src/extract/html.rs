@@ -58,6 +58,13 @@ fn rows<'a>(node: NodeRef<'a, Node>, out: &mut Vec<NodeRef<'a, Node>>, depth: u3
     }
 }
 
+/// A colspan or rowspan attribute, within sane bounds.
+fn span(v: Option<&str>) -> usize {
+    v.and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, 50)
+}
+
 /// Every `<table>` in the document as a [`Table`] (named "table 1", "table 2" …).
 pub fn tables(html: &str) -> Vec<Table> {
     let doc = parse(html);
@@ -69,8 +76,17 @@ pub fn tables(html: &str) -> Vec<Table> {
         let mut trs = Vec::new();
         rows(node, &mut trs, 0);
         let mut matrix: Vec<Vec<String>> = Vec::new();
+        // Columns still covered by a cell above (rowspan): column → rows left.
+        let mut covered: Vec<usize> = Vec::new();
         for tr in trs {
-            let mut row = Vec::new();
+            let mut row: Vec<String> = Vec::new();
+            let mut col = 0usize;
+            let skip_covered = |col: &mut usize, row: &mut Vec<String>, covered: &[usize]| {
+                while covered.get(*col).is_some_and(|&n| n > 0) {
+                    row.push(String::new());
+                    *col += 1;
+                }
+            };
             for cell in tr.children() {
                 let Some(name) = element_name(&cell) else {
                     continue;
@@ -78,18 +94,27 @@ pub fn tables(html: &str) -> Vec<Table> {
                 if name != "td" && name != "th" {
                     continue;
                 }
-                row.push(text_of(cell));
-                let span = match cell.value() {
-                    Node::Element(e) => e
-                        .attr("colspan")
-                        .and_then(|v| v.trim().parse::<usize>().ok())
-                        .unwrap_or(1)
-                        .clamp(1, 50),
-                    _ => 1,
+                skip_covered(&mut col, &mut row, &covered);
+                let (colspan, rowspan) = match cell.value() {
+                    Node::Element(e) => (span(e.attr("colspan")), span(e.attr("rowspan"))),
+                    _ => (1, 1),
                 };
-                for _ in 1..span {
+                row.push(text_of(cell));
+                for _ in 1..colspan {
                     row.push(String::new());
                 }
+                if covered.len() < col + colspan {
+                    covered.resize(col + colspan, 0);
+                }
+                for c in covered.iter_mut().skip(col).take(colspan) {
+                    // Counted down at the end of this row, so a rowspan of 2 covers one more.
+                    *c = (*c).max(rowspan);
+                }
+                col += colspan;
+            }
+            skip_covered(&mut col, &mut row, &covered);
+            for c in covered.iter_mut() {
+                *c = c.saturating_sub(1);
             }
             matrix.push(row);
         }
@@ -199,6 +224,29 @@ mod tests {
         assert_eq!(cells[2], ("D1".into(), "x".into()));
         assert_eq!(cells[3], ("A2".into(), "4a".into()));
         assert_eq!(t[1].name, "table 2");
+    }
+
+    #[test]
+    fn rowspans_keep_later_cells_in_their_columns() {
+        let html = "<table><tr><td rowspan=2>4</td><td>a</td><td>7</td></tr><tr><td>b</td><td>6</td></tr><tr><td>5</td><td></td><td>8</td></tr></table>";
+        let t = tables(html);
+        let cells: Vec<(String, String)> = t[0]
+            .cells
+            .iter()
+            .map(|c| (c.a1(), c.value.to_text()))
+            .collect();
+        assert_eq!(
+            cells,
+            vec![
+                ("A1".into(), "4".into()),
+                ("B1".into(), "a".into()),
+                ("C1".into(), "7".into()),
+                ("B2".into(), "b".into()),
+                ("C2".into(), "6".into()),
+                ("A3".into(), "5".into()),
+                ("C3".into(), "8".into()),
+            ]
+        );
     }
 
     #[test]

@@ -1,15 +1,19 @@
-//! One delivery step: send what is due in the outbox. The attempt is counted (and flushed)
-//! before each send, transient failures are retried with backoff, permanent ones are kept as
+//! One delivery step: send what is due in the outbox. Attempts are counted (and flushed)
+//! before sending, transient failures are retried with backoff, permanent ones are kept as
 //! failed for the team to see — never dropped.
 //!
 //! The one duplicate this allows: the server accepted a message and the process died before
 //! its `sent` mark was flushed; it is sent again after restart (same bytes, same Message-ID).
+//! Marks are flushed every few messages, so that window holds at most a handful of replies.
 
 use super::ports::{Outgoing, SendError, Transport};
 use super::{Ctx, Tick};
 use crate::adapters::store::{OutboxState, StoreError};
 use jiff::Timestamp;
 use tracing::{info, warn};
+
+/// Messages sent between two flushes of the outbox: bounds the replies a crash can resend.
+const GROUP: usize = 8;
 
 /// Attempts before a transiently failing message is marked failed.
 pub const MAX_ATTEMPTS: u32 = 30;
@@ -28,46 +32,54 @@ pub async fn tick<T: Transport>(
 ) -> Result<Tick, StoreError> {
     let due = ctx.store.due_outbox(now.as_second())?;
     let mut worked = 0;
-    for mut item in due {
-        let Some(bytes) = ctx.store.outbox_bytes(item.id)? else {
-            continue;
-        };
-        item.attempts += 1;
-        ctx.store.save_outbox(&item)?;
+    // In groups: the attempts of a group are counted with one flush before any of it is sent,
+    // and its `sent` marks with one flush after. A crash can then resend at most one group's
+    // replies (the ones the server accepted before the marks were flushed).
+    for group in due.chunks(GROUP) {
+        let mut items = Vec::with_capacity(group.len());
+        for item in group {
+            let mut item = item.clone();
+            item.attempts += 1;
+            ctx.store.save_outbox(&item)?;
+            items.push(item);
+        }
         ctx.store.flush().await?;
-        let result = transport
-            .send(Outgoing {
-                id: item.id,
-                envelope_from: &item.envelope_from,
-                recipients: &item.recipients,
-                bytes: &bytes,
-            })
-            .await;
-        match result {
-            Ok(()) => {
-                info!(id = item.id, kind = item.kind, "Sent.");
-                item.state = OutboxState::Sent;
-                item.last_error = None;
-            }
-            Err(SendError::Transient(e)) => {
-                warn!(id = item.id, attempts = item.attempts, error = %e, "Send failed; will retry.");
-                item.last_error = Some(e);
-                if item.attempts >= MAX_ATTEMPTS {
+        for mut item in items {
+            let Some(bytes) = ctx.store.outbox_bytes(item.id)? else {
+                continue;
+            };
+            let result = transport
+                .send(Outgoing {
+                    id: item.id,
+                    envelope_from: &item.envelope_from,
+                    recipients: &item.recipients,
+                    bytes: &bytes,
+                })
+                .await;
+            match result {
+                Ok(()) => {
+                    info!(id = item.id, kind = item.kind, "Sent.");
+                    item.state = OutboxState::Sent;
+                    item.last_error = None;
+                }
+                Err(SendError::Transient(e)) => {
+                    warn!(id = item.id, attempts = item.attempts, error = %e, "Send failed; will retry.");
+                    item.last_error = Some(e);
+                    if item.attempts >= MAX_ATTEMPTS {
+                        item.state = OutboxState::Failed;
+                    } else {
+                        item.next_attempt_at = now.as_second() + backoff_seconds(item.attempts);
+                    }
+                }
+                Err(SendError::Permanent(e)) => {
+                    warn!(id = item.id, error = %e, "Send refused permanently.");
+                    item.last_error = Some(e);
                     item.state = OutboxState::Failed;
-                } else {
-                    item.next_attempt_at = now.as_second() + backoff_seconds(item.attempts);
                 }
             }
-            Err(SendError::Permanent(e)) => {
-                warn!(id = item.id, error = %e, "Send refused permanently.");
-                item.last_error = Some(e);
-                item.state = OutboxState::Failed;
-            }
+            ctx.store.save_outbox(&item)?;
+            worked += 1;
         }
-        ctx.store.save_outbox(&item)?;
-        worked += 1;
-    }
-    if worked > 0 {
         ctx.store.flush().await?;
     }
     Ok(if worked == 0 {

@@ -33,7 +33,10 @@ pub enum IntakeError {
 /// start going out early in a backlog and memory stays bounded.
 const BATCH: usize = 50;
 
-/// Handles up to [`BATCH`] waiting messages.
+/// Handles up to [`BATCH`] waiting messages, in three phases with one flush between each:
+/// every new message is stored (and every retry's attempt counted) before any is evaluated;
+/// every reply is queued before any message leaves the intake folder. One flush per phase
+/// instead of one per message is what lets a backlog go at the mail servers' pace.
 pub async fn tick<M: Mailbox>(
     ctx: &Ctx,
     mailbox: &mut M,
@@ -41,25 +44,54 @@ pub async fn tick<M: Mailbox>(
 ) -> Result<Tick, IntakeError> {
     let messages = mailbox.list(ctx.max_message_bytes, BATCH).await?;
     let mut worked = 0;
+    let mut pending = Vec::new();
     for message in messages {
-        if handle(ctx, mailbox, message, now).await? {
-            worked += 1;
+        match prepare(ctx, mailbox, message).await? {
+            Prepared::Handled => worked += 1,
+            Prepared::Evaluate(message, record) => pending.push((message, *record)),
         }
     }
-    Ok(if worked == 0 {
-        Tick::Idle
-    } else {
-        Tick::Worked(worked)
-    })
+    if pending.is_empty() {
+        return Ok(if worked == 0 {
+            Tick::Idle
+        } else {
+            Tick::Worked(worked)
+        });
+    }
+    // The messages (and the attempts) are durable before evaluation starts.
+    ctx.store.flush().await?;
+    let mut to_move = Vec::new();
+    for (message, record) in pending {
+        if let Some(record) = evaluate_and_store(ctx, mailbox, &message, record, now).await? {
+            to_move.push((message.key, record));
+        }
+        worked += 1;
+    }
+    // The replies are durable before the messages leave the intake folder.
+    ctx.store.flush().await?;
+    for (key, mut record) in to_move {
+        mailbox.mark_processed(&key).await?;
+        // No flush of its own: a message found `Evaluated` after a crash is moved again.
+        record.state = RecordState::Done;
+        ctx.store.update(&record)?;
+    }
+    Ok(Tick::Worked(worked))
 }
 
-/// Handles one message; returns whether anything was done.
-async fn handle<M: Mailbox>(
+/// What the ledger says to do with a listed message.
+enum Prepared {
+    /// Already handled (moved again, or quarantined): nothing to evaluate.
+    Handled,
+    /// Stored (or its attempt counted), not yet flushed: evaluate it.
+    Evaluate(RawMessage, Box<Record>),
+}
+
+/// Looks a message up in the ledger and records it (or its new attempt).
+async fn prepare<M: Mailbox>(
     ctx: &Ctx,
     mailbox: &mut M,
     message: RawMessage,
-    now: Timestamp,
-) -> Result<bool, IntakeError> {
+) -> Result<Prepared, IntakeError> {
     let key = message.key.ledger_key();
     let record = match ctx.store.ledger(&key)? {
         Some(r) => match r.state {
@@ -67,11 +99,11 @@ async fn handle<M: Mailbox>(
             RecordState::Evaluated | RecordState::Done => {
                 mailbox.mark_processed(&message.key).await?;
                 mark(ctx, r, RecordState::Done).await?;
-                return Ok(true);
+                return Ok(Prepared::Handled);
             }
             RecordState::Quarantined => {
                 mailbox.quarantine(&message.key).await?;
-                return Ok(true);
+                return Ok(Prepared::Handled);
             }
             // Evaluation was interrupted (the process died in it): count it, and give up on
             // a message that keeps killing us.
@@ -83,7 +115,7 @@ async fn handle<M: Mailbox>(
                 );
                 mailbox.quarantine(&message.key).await?;
                 mark(ctx, r, RecordState::Quarantined).await?;
-                return Ok(true);
+                return Ok(Prepared::Handled);
             }
             RecordState::Received => {
                 let mut r = r;
@@ -122,9 +154,20 @@ async fn handle<M: Mailbox>(
             ctx.store.receive(record, &message.bytes)?
         }
     };
-    // The message (and the attempt) are durable before evaluation starts.
-    ctx.store.flush().await?;
+    Ok(Prepared::Evaluate(message, Box::new(record)))
+}
 
+/// Evaluates a stored message and stores the result with its reply (not yet flushed).
+/// Returns the record to move to the processed folder, or `None` when the message was
+/// quarantined or is to be retried.
+async fn evaluate_and_store<M: Mailbox>(
+    ctx: &Ctx,
+    mailbox: &mut M,
+    message: &RawMessage,
+    record: Record,
+    now: Timestamp,
+) -> Result<Option<Record>, IntakeError> {
+    let key = &record.ledger_key;
     // An oversized message arrives cut one byte past the limit, so evaluate() sees that it
     // is too large and reads only its headers.
     let evaluation = match evaluate_isolated(ctx, &message.bytes, message.received_at).await {
@@ -136,7 +179,7 @@ async fn handle<M: Mailbox>(
                 .push((ProblemCode::EvaluationTimeout.as_str().into(), detail));
             mailbox.quarantine(&message.key).await?;
             mark(ctx, r, RecordState::Quarantined).await?;
-            return Ok(true);
+            return Ok(None);
         }
         Err(Failure::Crashed(detail)) => {
             // Left `Received` with its attempt counted: retried on the next pass, and
@@ -147,11 +190,10 @@ async fn handle<M: Mailbox>(
                 detail,
                 "Evaluation failed."
             );
-            return Ok(false);
+            return Ok(None);
         }
     };
-    finish(ctx, mailbox, &message, record, evaluation, now).await?;
-    Ok(true)
+    store_result(ctx, record, evaluation, now).map(Some)
 }
 
 /// Why an evaluation gave no result.
@@ -206,15 +248,13 @@ async fn evaluate_isolated(
     }
 }
 
-/// Stores the evaluation and its reply (one transaction), then moves the message.
-async fn finish<M: Mailbox>(
+/// Stores the evaluation and its reply in one transaction (the caller flushes).
+fn store_result(
     ctx: &Ctx,
-    mailbox: &mut M,
-    message: &RawMessage,
     mut record: Record,
     evaluation: Evaluation,
     now: Timestamp,
-) -> Result<(), IntakeError> {
+) -> Result<Record, IntakeError> {
     summarise(&mut record, &evaluation);
     let duplicate = ctx
         .store
@@ -278,11 +318,7 @@ async fn finish<M: Mailbox>(
         ctx.store
             .sender_replies(&sender, since, now.as_second(), true)?;
     }
-    // The reply is durable before the message leaves the intake folder.
-    ctx.store.flush().await?;
-    mailbox.mark_processed(&message.key).await?;
-    mark(ctx, record, RecordState::Done).await?;
-    Ok(())
+    Ok(record)
 }
 
 fn policy_input(ctx: &Ctx, e: &Evaluation, now: Timestamp) -> Result<PolicyInput, StoreError> {

@@ -25,6 +25,14 @@ LEADS=(send.lead yjs.manager)
 
 die() { echo "mailstack: $*" >&2; exit 1; }
 
+# Whether a process is still running: a zombie waiting for PID 1 to reap it counts as gone
+# (PID 1 in these sandboxes reaps late, and kill -0 still succeeds on a zombie).
+alive() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
 install_packages() {
   [ "$(id -u)" = 0 ] || die "install needs root"
   local missing=()
@@ -295,7 +303,7 @@ stop() {
     # Only the process we started: a recycled pid has another start time.
     if [ -n "$pid" ] && [ "$now" = "$start" ]; then
       kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.1; done
       kill -9 "$pid" 2>/dev/null || true
     fi
     rm -f "$dir/run/smtpd.pid"
@@ -304,7 +312,7 @@ stop() {
     local dpid
     dpid=$(cat "$dir/run/dovecot/master.pid")
     kill "$dpid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 50); do alive "$dpid" || break; sleep 0.1; done
     kill -9 "$dpid" 2>/dev/null || true
   fi
   echo "mailstack: stopped $dir"
