@@ -13,10 +13,13 @@ submitted through the same submission service to reach the partnership's INBOX.
 
 Backlog: N submissions waiting in the INBOX when the daemon starts; the time until every reply
 has been accepted by the submission service. The bare client FETCHes the same N messages and
-sends the daemon's own N reply messages over one submission connection.
+sends the daemon's own N reply messages, to the same recipients (the sender, and the other
+lead in Cc), over one submission connection.
 """
 
 import argparse
+import email
+import email.utils
 import imaplib
 import os
 import re
@@ -198,6 +201,12 @@ def children(pid):
         return []
 
 
+def recipients(raw: bytes) -> list:
+    """A reply's envelope as the daemon sent it: its To and Cc addresses."""
+    msg = email.message_from_bytes(raw)
+    return [a for _, a in email.utils.getaddresses(msg.get_all("To", []) + msg.get_all("Cc", []))]
+
+
 def pct(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
@@ -281,6 +290,8 @@ def backlog(n, binary, work):
     daemon_s = time.monotonic() - t0
     d.send_signal(signal.SIGTERM)
     d.wait(timeout=30)
+    if os.environ.get("BENCH_DEBUG"):
+        shutil.copy(work / "daemon.log", "/tmp/yjs-bench-daemon.log")
     # The daemon's own reply bytes, for the bare client to send again.
     c = imap(LEAD)
     c.select("INBOX", readonly=True)
@@ -305,7 +316,7 @@ def backlog(n, binary, work):
     c.logout()
     sub = submission()
     for r in replies:
-        sub.sendmail(PROJECT, [LEAD], r)
+        sub.sendmail(PROJECT, recipients(r), r)
     sub.quit()
     while count(LEAD) < len(replies):
         time.sleep(0.05)

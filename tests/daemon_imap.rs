@@ -413,3 +413,43 @@ fn kill_9_during_a_backlog_loses_nothing() {
     );
     assert_eq!(daemon.stop(), Some(0));
 }
+
+#[test]
+fn the_outbox_catches_up_after_the_smtp_server_was_down() {
+    let Some(stack) = MailStack::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_with(dir.path(), &stack, "");
+    // The first retry after a second (the default is 30 s), doubling.
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("[storage]", "retry_seconds = 1\n\n[storage]");
+    std::fs::write(&cfg, text).unwrap();
+    stack.stop_smtp();
+    for n in 1..=5 {
+        stack
+            .append("youthjusticesend", "INBOX", "", &variant(n))
+            .unwrap();
+    }
+    let daemon = Daemon::start(&cfg);
+    // Intake goes on without the SMTP server: every submission is stored, its reply queued,
+    // and the message filed.
+    eventually(60, "the submissions filed while SMTP is down", || {
+        let p = stack.fetch_all("youthjusticesend", "Processed").ok()?;
+        (p.len() == 5).then_some(())
+    });
+    // A few failed attempts.
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(replies_by_original(&stack).is_empty());
+    stack.start_smtp();
+    eventually(60, "every reply once SMTP is back", || {
+        (replies_by_original(&stack).len() == 5).then_some(())
+    });
+    assert!(
+        replies_by_original(&stack).values().all(|&n| n == 1),
+        "{:?}",
+        replies_by_original(&stack)
+    );
+    assert_eq!(daemon.stop(), Some(0));
+}

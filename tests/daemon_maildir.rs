@@ -69,6 +69,7 @@ fn ctx(store: Store) -> Ctx {
         window_hours: 3,
         max_attempts: 3,
         evidence_window_days: 14,
+        retry_seconds: 30,
         evaluator: yjsend::pipeline::Evaluator::InProcess,
     }
 }

@@ -142,9 +142,12 @@ impl Mailbox for Maildir {
         Ok(out)
     }
 
-    async fn mark_processed(&mut self, key: &MessageKey) -> Result<(), MailboxError> {
+    async fn mark_processed(&mut self, keys: &[MessageKey]) -> Result<(), MailboxError> {
         let folder = self.processed.clone();
-        self.move_to(key, &folder)
+        for key in keys {
+            self.move_to(key, &folder)?;
+        }
+        Ok(())
     }
 
     async fn quarantine(&mut self, key: &MessageKey) -> Result<(), MailboxError> {

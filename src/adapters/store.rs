@@ -131,6 +131,9 @@ pub struct Store {
     by_hash: sled::Tree,
     outbox: sled::Tree,
     outbox_bytes: sled::Tree,
+    /// The ids of pending outbox items: what delivery looks at, so its cost does not grow
+    /// with the years of sent replies kept beside them.
+    outbox_pending: sled::Tree,
     meta: sled::Tree,
     sender_replies: sled::Tree,
 }
@@ -155,7 +158,7 @@ impl Store {
     /// Opens (or creates) the store at `path`. sled holds a lock: one process at a time.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let db = sled::Config::new().path(path).open()?;
-        Ok(Store {
+        let store = Store {
             ledger: db.open_tree("ledger")?,
             raw: db.open_tree("raw")?,
             records: db.open_tree("records")?,
@@ -163,10 +166,30 @@ impl Store {
             by_hash: db.open_tree("by_hash")?,
             outbox: db.open_tree("outbox")?,
             outbox_bytes: db.open_tree("outbox_bytes")?,
+            outbox_pending: db.open_tree("outbox_pending")?,
             meta: db.open_tree("meta")?,
             sender_replies: db.open_tree("sender_replies")?,
             db,
-        })
+        };
+        store.index_pending()?;
+        Ok(store)
+    }
+
+    /// Builds the pending index once for a store written before it existed.
+    fn index_pending(&self) -> Result<(), StoreError> {
+        const MARK: &str = "index:outbox_pending";
+        if self.meta.contains_key(MARK)? {
+            return Ok(());
+        }
+        for entry in self.outbox.iter() {
+            let (k, v) = entry?;
+            let item: OutboxItem = decode(&v)?;
+            if item.state == OutboxState::Pending {
+                self.outbox_pending.insert(k, &[])?;
+            }
+        }
+        self.meta.insert(MARK, &[])?;
+        Ok(())
     }
 
     /// Makes every write so far durable.
@@ -258,62 +281,66 @@ impl Store {
             &self.by_hash,
             &self.outbox,
             &self.outbox_bytes,
+            &self.outbox_pending,
             &self.meta,
         )
-            .transaction(|(records, by_mid, by_hash, outbox, outbox_bytes, meta)| {
-                let mut record = record.clone();
-                if let Some(expected) = expected_reference {
-                    let (prefix, _) = expected.rsplit_once('-').unwrap_or((expected, ""));
-                    let key = format!("ref:{prefix}");
-                    let next = meta
-                        .get(key.as_bytes())?
-                        .and_then(|v| from_be(&v))
-                        .unwrap_or(0)
-                        + 1;
-                    let reference = format!("{prefix}-{next:04}");
-                    if reference != expected {
-                        return Err(ConflictableTransactionError::Abort(StoreError::Corrupt(
-                            format!("reference {expected} was taken; the next is {reference}"),
-                        )));
+            .transaction(
+                |(records, by_mid, by_hash, outbox, outbox_bytes, pending, meta)| {
+                    let mut record = record.clone();
+                    if let Some(expected) = expected_reference {
+                        let (prefix, _) = expected.rsplit_once('-').unwrap_or((expected, ""));
+                        let key = format!("ref:{prefix}");
+                        let next = meta
+                            .get(key.as_bytes())?
+                            .and_then(|v| from_be(&v))
+                            .unwrap_or(0)
+                            + 1;
+                        let reference = format!("{prefix}-{next:04}");
+                        if reference != expected {
+                            return Err(ConflictableTransactionError::Abort(StoreError::Corrupt(
+                                format!("reference {expected} was taken; the next is {reference}"),
+                            )));
+                        }
+                        meta.insert(key.as_bytes(), &be(next))?;
+                        record.reference = Some(reference);
+                        if let (Some(p), Some("submission")) =
+                            (&record.partnership, record.classification.as_deref())
+                        {
+                            meta.insert(format!("latest:{p}").as_bytes(), &be(record.id))?;
+                        }
                     }
-                    meta.insert(key.as_bytes(), &be(next))?;
-                    record.reference = Some(reference);
-                    if let (Some(p), Some("submission")) =
-                        (&record.partnership, record.classification.as_deref())
-                    {
-                        meta.insert(format!("latest:{p}").as_bytes(), &be(record.id))?;
+                    for out in &outgoing {
+                        if let Some(mid) = &out.message_id {
+                            meta.insert(format!("ours:{mid}").as_bytes(), &be(record.id))?;
+                        }
                     }
-                }
-                for out in &outgoing {
-                    if let Some(mid) = &out.message_id {
-                        meta.insert(format!("ours:{mid}").as_bytes(), &be(record.id))?;
+                    record.state = RecordState::Evaluated;
+                    let id = be(record.id);
+                    if let Some(mid) = &record.message_id {
+                        by_mid.insert(mid.as_bytes(), &id)?;
                     }
-                }
-                record.state = RecordState::Evaluated;
-                let id = be(record.id);
-                if let Some(mid) = &record.message_id {
-                    by_mid.insert(mid.as_bytes(), &id)?;
-                }
-                by_hash.insert(record.hash.as_bytes(), &id)?;
-                for (out, oid) in outgoing.iter().zip(&ids) {
-                    let item = OutboxItem {
-                        id: *oid,
-                        record_id: Some(record.id),
-                        kind: out.kind.clone(),
-                        envelope_from: out.envelope_from.clone(),
-                        recipients: out.recipients.clone(),
-                        attempts: 0,
-                        state: OutboxState::Pending,
-                        next_attempt_at: now,
-                        last_error: None,
-                        created_at: now,
-                    };
-                    outbox.insert(&be(*oid), encode(&item))?;
-                    outbox_bytes.insert(&be(*oid), out.bytes.as_slice())?;
-                }
-                records.insert(&id, encode(&record))?;
-                Ok::<_, ConflictableTransactionError<StoreError>>(record)
-            })?;
+                    by_hash.insert(record.hash.as_bytes(), &id)?;
+                    for (out, oid) in outgoing.iter().zip(&ids) {
+                        let item = OutboxItem {
+                            id: *oid,
+                            record_id: Some(record.id),
+                            kind: out.kind.clone(),
+                            envelope_from: out.envelope_from.clone(),
+                            recipients: out.recipients.clone(),
+                            attempts: 0,
+                            state: OutboxState::Pending,
+                            next_attempt_at: now,
+                            last_error: None,
+                            created_at: now,
+                        };
+                        outbox.insert(&be(*oid), encode(&item))?;
+                        outbox_bytes.insert(&be(*oid), out.bytes.as_slice())?;
+                        pending.insert(&be(*oid), &[])?;
+                    }
+                    records.insert(&id, encode(&record))?;
+                    Ok::<_, ConflictableTransactionError<StoreError>>(record)
+                },
+            )?;
         record = result;
         Ok(record)
     }
@@ -331,15 +358,34 @@ impl Store {
 
     /// Outgoing messages whose next attempt is due, oldest first.
     pub fn due_outbox(&self, now: i64) -> Result<Vec<OutboxItem>, StoreError> {
-        let mut due = Vec::new();
-        for entry in self.outbox.iter() {
-            let (_, v) = entry?;
-            let item: OutboxItem = decode(&v)?;
-            if item.state == OutboxState::Pending && item.next_attempt_at <= now {
-                due.push(item);
+        Ok(self
+            .pending_outbox()?
+            .into_iter()
+            .filter(|item| item.next_attempt_at <= now)
+            .collect())
+    }
+
+    /// When the next pending item falls due (None: nothing is pending).
+    pub fn next_due(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .pending_outbox()?
+            .iter()
+            .map(|item| item.next_attempt_at)
+            .min())
+    }
+
+    fn pending_outbox(&self) -> Result<Vec<OutboxItem>, StoreError> {
+        let mut items = Vec::new();
+        for entry in self.outbox_pending.iter() {
+            let (k, _) = entry?;
+            match self.outbox.get(&k)? {
+                Some(v) => items.push(decode::<OutboxItem>(&v)?),
+                None => {
+                    self.outbox_pending.remove(&k)?;
+                }
             }
         }
-        Ok(due)
+        Ok(items)
     }
 
     /// Every outbox item (for the digest, metrics and tests).
@@ -352,7 +398,15 @@ impl Store {
     }
 
     pub fn save_outbox(&self, item: &OutboxItem) -> Result<(), StoreError> {
-        self.outbox.insert(be(item.id), encode(item))?;
+        (&self.outbox, &self.outbox_pending).transaction(|(outbox, pending)| {
+            outbox.insert(&be(item.id), encode(item))?;
+            if item.state == OutboxState::Pending {
+                pending.insert(&be(item.id), &[])?;
+            } else {
+                pending.remove(&be(item.id))?;
+            }
+            Ok::<_, ConflictableTransactionError<StoreError>>(())
+        })?;
         Ok(())
     }
 

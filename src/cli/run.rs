@@ -56,6 +56,7 @@ fn context(config: &Config, store: Store, evaluator: Evaluator) -> Ctx {
         window_hours: config.replies.window_hours as i64,
         max_attempts: 3,
         evidence_window_days: config.replies.evidence_window_days as i64,
+        retry_seconds: config.retry_seconds as i64,
         evaluator,
     }
 }

@@ -31,6 +31,8 @@ pub struct Config {
     /// `mailbox.trusted_authserv_id`: the only Authentication-Results header that counts.
     pub trusted_authserv_id: Option<String>,
     pub smtp: SmtpConfig,
+    /// `smtp.retry_seconds`: the outbox's first retry delay after a failed send.
+    pub retry_seconds: u64,
     pub replies: Replies,
     pub digest: Digest,
     pub alerts: Alerts,
@@ -90,7 +92,7 @@ pub fn from_str(path: &Path, source: &str) -> Result<Config, Vec<ConfigError>> {
     }
     let (round, roster_rel) = sections::round(round_section, &mut errors);
     let mailbox = sections::mailbox(top.table("mailbox", &mut errors), path, &mut errors);
-    let smtp = sections::smtp(top.table("smtp", &mut errors), path, &mut errors);
+    let (smtp, retry_seconds) = sections::smtp(top.table("smtp", &mut errors), path, &mut errors);
     let replies = sections::replies(top.table("replies", &mut errors), &mut errors);
     let digest = sections::digest(top.table("digest", &mut errors), &mut errors);
     let alerts = sections::alerts(top.table("alerts", &mut errors), &mut errors);
@@ -127,6 +129,7 @@ pub fn from_str(path: &Path, source: &str) -> Result<Config, Vec<ConfigError>> {
             trusted_authserv_id: mailbox.trusted_authserv_id().map(str::to_string),
             mailbox,
             smtp,
+            retry_seconds,
             replies,
             digest,
             alerts,

@@ -317,7 +317,17 @@ pub(super) fn mailbox(mut s: Section, file: &Path, errors: &mut Errors) -> Mailb
     cfg
 }
 
-pub(super) fn smtp(mut s: Section, file: &Path, errors: &mut Errors) -> SmtpConfig {
+/// `[smtp]`: the transport, and `retry_seconds` (the outbox's first retry delay, doubling up
+/// to an hour; either transport can fail for a while).
+pub(super) fn smtp(mut s: Section, file: &Path, errors: &mut Errors) -> (SmtpConfig, u64) {
+    let retry_seconds = match s.uint("retry_seconds", 3600, errors) {
+        Some(0) => {
+            errors.push(s.offset, &s.key("retry_seconds"), "must be at least 1");
+            30
+        }
+        Some(n) => n,
+        None => 30,
+    };
     let kind = s.choice("kind", &["dir", "smtp"], errors).unwrap_or(
         if s.present() && s.raw("host").is_some() {
             "smtp"
@@ -362,7 +372,7 @@ pub(super) fn smtp(mut s: Section, file: &Path, errors: &mut Errors) -> SmtpConf
         s.raw(k);
     }
     s.finish(errors);
-    cfg
+    (cfg, retry_seconds)
 }
 
 pub(super) fn replies(mut s: Section, errors: &mut Errors) -> Replies {

@@ -126,3 +126,21 @@ fn the_committed_configurations_load() {
         }
     }
 }
+
+#[test]
+fn the_outbox_retry_delay_defaults_and_must_be_positive() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "partnerships.toml", ROSTER);
+    let path = write(dir.path(), "yjsend.toml", ROUND);
+    assert_eq!(load(&path).unwrap().retry_seconds, 30);
+    let text = format!("{ROUND}[smtp]\nkind = \"dir\"\nretry_seconds = 5\n");
+    let path = write(dir.path(), "yjsend.toml", &text);
+    assert_eq!(load(&path).unwrap().retry_seconds, 5);
+    let text = format!("{ROUND}[smtp]\nkind = \"dir\"\nretry_seconds = 0\n");
+    let path = write(dir.path(), "yjsend.toml", &text);
+    let errs = load(&path).unwrap_err();
+    assert!(
+        errs.iter().any(|e| e.key == "smtp.retry_seconds"),
+        "{errs:?}"
+    );
+}

@@ -18,10 +18,11 @@ const GROUP: usize = 8;
 /// Attempts before a transiently failing message is marked failed.
 pub const MAX_ATTEMPTS: u32 = 30;
 
-/// Seconds to wait before attempt `attempts + 1`: 30 s doubling, capped at an hour.
-pub fn backoff_seconds(attempts: u32) -> i64 {
-    let exp = attempts.saturating_sub(1).min(7);
-    (30i64 << exp).min(3600)
+/// Seconds to wait before attempt `attempts + 1`: `base` (at most an hour, as the
+/// configuration checks) doubling, capped at an hour.
+pub fn backoff_seconds(attempts: u32, base: i64) -> i64 {
+    let exp = attempts.saturating_sub(1).min(12);
+    (base << exp).min(3600)
 }
 
 /// Sends everything due once.
@@ -30,12 +31,26 @@ pub async fn tick<T: Transport>(
     transport: &T,
     now: Timestamp,
 ) -> Result<Tick, StoreError> {
+    tick_until(ctx, transport, now, || false).await
+}
+
+/// Sends everything due once, stopping early (between groups) when `stop` says so: a
+/// shutdown does not wait for a long queue, which stays safe in the outbox.
+pub async fn tick_until<T: Transport>(
+    ctx: &Ctx,
+    transport: &T,
+    now: Timestamp,
+    stop: impl Fn() -> bool,
+) -> Result<Tick, StoreError> {
     let due = ctx.store.due_outbox(now.as_second())?;
     let mut worked = 0;
     // In groups: the attempts of a group are counted with one flush before any of it is sent,
     // and its `sent` marks with one flush after. A crash can then resend at most one group's
     // replies (the ones the server accepted before the marks were flushed).
     for group in due.chunks(GROUP) {
+        if stop() {
+            break;
+        }
         let mut items = Vec::with_capacity(group.len());
         for item in group {
             let mut item = item.clone();
@@ -68,7 +83,8 @@ pub async fn tick<T: Transport>(
                     if item.attempts >= MAX_ATTEMPTS {
                         item.state = OutboxState::Failed;
                     } else {
-                        item.next_attempt_at = now.as_second() + backoff_seconds(item.attempts);
+                        item.next_attempt_at =
+                            now.as_second() + backoff_seconds(item.attempts, ctx.retry_seconds);
                     }
                 }
                 Err(SendError::Permanent(e)) => {
@@ -95,10 +111,13 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_caps() {
-        assert_eq!(backoff_seconds(1), 30);
-        assert_eq!(backoff_seconds(2), 60);
-        assert_eq!(backoff_seconds(3), 120);
-        assert_eq!(backoff_seconds(8), 3600);
-        assert_eq!(backoff_seconds(30), 3600);
+        assert_eq!(backoff_seconds(1, 30), 30);
+        assert_eq!(backoff_seconds(2, 30), 60);
+        assert_eq!(backoff_seconds(3, 30), 120);
+        assert_eq!(backoff_seconds(8, 30), 3600);
+        assert_eq!(backoff_seconds(30, 30), 3600);
+        assert_eq!(backoff_seconds(1, 1), 1);
+        assert_eq!(backoff_seconds(5, 1), 16);
+        assert_eq!(backoff_seconds(30, 1), 3600);
     }
 }

@@ -69,8 +69,9 @@ pub async fn tick<M: Mailbox>(
     }
     // The replies are durable before the messages leave the intake folder.
     ctx.store.flush().await?;
-    for (key, mut record) in to_move {
-        mailbox.mark_processed(&key).await?;
+    let keys: Vec<_> = to_move.iter().map(|(key, _)| key.clone()).collect();
+    mailbox.mark_processed(&keys).await?;
+    for (_, mut record) in to_move {
         // No flush of its own: a message found `Evaluated` after a crash is moved again.
         record.state = RecordState::Done;
         ctx.store.update(&record)?;
@@ -97,7 +98,9 @@ async fn prepare<M: Mailbox>(
         Some(r) => match r.state {
             // Handled before a crash or a failed move: finish the move, answer nothing again.
             RecordState::Evaluated | RecordState::Done => {
-                mailbox.mark_processed(&message.key).await?;
+                mailbox
+                    .mark_processed(std::slice::from_ref(&message.key))
+                    .await?;
                 mark(ctx, r, RecordState::Done).await?;
                 return Ok(Prepared::Handled);
             }

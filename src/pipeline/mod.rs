@@ -36,6 +36,8 @@ pub struct Ctx {
     /// Evidence without a grid joins the partnership's current submission when it arrives
     /// within this many days of it (`replies.evidence_window_days`).
     pub evidence_window_days: i64,
+    /// The outbox's first retry delay in seconds (doubling, capped at an hour).
+    pub retry_seconds: i64,
     /// Where evaluation runs.
     pub evaluator: Evaluator,
 }

@@ -55,8 +55,9 @@ pub trait Mailbox {
     /// bounded through a backlog of thousands.
     async fn list(&mut self, max_bytes: u64, limit: usize)
     -> Result<Vec<RawMessage>, MailboxError>;
-    /// Moves a handled message to the processed folder.
-    async fn mark_processed(&mut self, key: &MessageKey) -> Result<(), MailboxError>;
+    /// Moves handled messages to the processed folder (one command for many where the
+    /// mailbox allows: a backlog moves in batches, not one round trip a message).
+    async fn mark_processed(&mut self, keys: &[MessageKey]) -> Result<(), MailboxError>;
     /// Moves a message that keeps failing to the quarantine folder.
     async fn quarantine(&mut self, key: &MessageKey) -> Result<(), MailboxError>;
     /// Waits until the folder may have changed, or `timeout` passes (IDLE, or a sleep).

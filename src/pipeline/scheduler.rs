@@ -1,14 +1,19 @@
-//! The run loop: intake and delivery steps, then a wait for mail (IDLE or a poll), until
-//! shutdown. `--once` runs the steps until both are idle and returns.
+//! The run loop: intake and delivery as two loops side by side, until shutdown. Intake takes
+//! mail (then waits for more: IDLE or a poll) and wakes delivery whenever it has queued
+//! replies; delivery sends what is due, then sleeps until woken or until the next retry falls
+//! due. Side by side, a backlog's replies go out while the next batch is being read, and the
+//! outbox keeps draining while the mailbox is down. `--once` runs intake until the mailbox is
+//! empty, then delivery until nothing is due, and returns.
 //!
-//! Shutdown is only observed between steps and during the wait, so a message in flight is
-//! always finished (stored, answered, moved) before the daemon exits.
+//! Shutdown is observed between steps (and between delivery's groups) and during waits, so a
+//! message in flight is always finished (stored, answered, moved) before the daemon exits.
 
 use super::ports::{Mailbox, MailboxError, Transport};
 use super::{Ctx, Tick, delivery, intake};
+use crate::adapters::store::StoreError;
 use jiff::Timestamp;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tracing::{error, info, warn};
 
 /// Why the loop stopped with an error.
@@ -16,7 +21,7 @@ use tracing::{error, info, warn};
 pub enum RunError {
     /// The store failed: intake stops rather than carry on half-written.
     #[error("stopped because the store failed: {0}")]
-    Store(#[from] crate::adapters::store::StoreError),
+    Store(#[from] StoreError),
 }
 
 /// How the loop waits.
@@ -46,43 +51,89 @@ pub async fn run<M: Mailbox, T: Transport>(
     transport: &T,
     once: bool,
     pace: Pace,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(), RunError> {
+    let queued = Notify::new();
+    // Set when intake has ended (shutdown, `--once` done, or a failure); and when delivery
+    // has failed, so that intake stops too.
+    let (intake_over, intake_over_rx) = watch::channel(false);
+    let (delivery_failed, delivery_failed_rx) = watch::channel(false);
+    let intake = async {
+        let stop = Stop {
+            shutdown: shutdown.clone(),
+            failed: delivery_failed_rx,
+        };
+        let result = intake_loop(ctx, mailbox, once, pace, stop, &queued).await;
+        intake_over.send_replace(true);
+        result
+    };
+    let delivery = async {
+        let result = delivery_loop(ctx, transport, once, pace, intake_over_rx, &queued).await;
+        if result.is_err() {
+            delivery_failed.send_replace(true);
+        }
+        result
+    };
+    let (a, b) = tokio::join!(intake, delivery);
+    a.and(b)
+}
+
+/// What stops intake: the daemon's shutdown, or delivery's failure.
+struct Stop {
+    shutdown: watch::Receiver<bool>,
+    failed: watch::Receiver<bool>,
+}
+
+impl Stop {
+    fn now(&self) -> bool {
+        *self.shutdown.borrow() || *self.failed.borrow()
+    }
+
+    /// Sleeps; true when a stop came meanwhile.
+    async fn sleep(&mut self, d: Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = self.shutdown.changed() => {}
+            _ = self.failed.changed() => {}
+        }
+        self.now()
+    }
+}
+
+async fn intake_loop<M: Mailbox>(
+    ctx: &Ctx,
+    mailbox: &mut M,
+    once: bool,
+    pace: Pace,
+    mut stop: Stop,
+    queued: &Notify,
 ) -> Result<(), RunError> {
     let mut backoff = pace.min_backoff;
     loop {
-        if *shutdown.borrow() {
-            info!("Shutting down: nothing in flight.");
+        if stop.now() {
+            info!("Intake stops: nothing in flight.");
             return Ok(());
         }
-        let now = Timestamp::now();
-        let intake = match intake::tick(ctx, mailbox, now).await {
-            Ok(t) => {
+        match intake::tick(ctx, mailbox, Timestamp::now()).await {
+            Ok(Tick::Worked(_)) => {
                 backoff = pace.min_backoff;
-                t
+                queued.notify_one();
+                continue;
             }
+            Ok(Tick::Idle) => backoff = pace.min_backoff,
             Err(intake::IntakeError::Store(e)) => {
                 error!(error = %e, "Store failure: intake stops.");
                 return Err(RunError::Store(e));
             }
             Err(intake::IntakeError::Mailbox(e)) => {
                 warn!(error = %e, retry_in = ?backoff, "Mailbox unavailable.");
-                if once {
-                    // Still send what is queued before giving up.
-                    delivery::tick(ctx, transport, Timestamp::now()).await?;
-                    return Ok(());
-                }
-                if sleep_or_shutdown(jitter(backoff), &mut shutdown).await {
+                // Delivery goes on meanwhile; `--once` leaves it to finish what is queued.
+                if once || stop.sleep(jitter(backoff)).await {
                     return Ok(());
                 }
                 backoff = (backoff * 2).min(pace.max_backoff);
-                // Sends still go out while the mailbox is down.
-                delivery::tick(ctx, transport, Timestamp::now()).await?;
                 continue;
             }
-        };
-        let delivery = delivery::tick(ctx, transport, Timestamp::now()).await?;
-        if intake != Tick::Idle || delivery != Tick::Idle {
-            continue;
         }
         if once {
             return Ok(());
@@ -91,21 +142,47 @@ pub async fn run<M: Mailbox, T: Transport>(
             r = mailbox.wait(pace.backstop) => {
                 if let Err(MailboxError::Unavailable(e) | MailboxError::Other(e)) = r {
                     warn!(error = %e, "Waiting for mail failed; polling instead.");
-                    if sleep_or_shutdown(jitter(backoff), &mut shutdown).await {
+                    if stop.sleep(jitter(backoff)).await {
                         return Ok(());
                     }
                 }
             }
-            _ = shutdown.changed() => {}
+            _ = stop.shutdown.changed() => {}
+            _ = stop.failed.changed() => {}
         }
     }
 }
 
-/// Sleeps; true when shutdown was asked for meanwhile.
-async fn sleep_or_shutdown(d: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
-    tokio::select! {
-        _ = tokio::time::sleep(d) => *shutdown.borrow(),
-        _ = shutdown.changed() => true,
+async fn delivery_loop<T: Transport>(
+    ctx: &Ctx,
+    transport: &T,
+    once: bool,
+    pace: Pace,
+    mut intake_over: watch::Receiver<bool>,
+    queued: &Notify,
+) -> Result<(), RunError> {
+    loop {
+        // After a shutdown, stop between groups; with `--once`, send all that is due.
+        let over = *intake_over.borrow();
+        let stop = || !once && *intake_over.borrow();
+        let tick = delivery::tick_until(ctx, transport, Timestamp::now(), stop).await?;
+        if over && (tick == Tick::Idle || !once) {
+            return Ok(());
+        }
+        if tick != Tick::Idle {
+            continue;
+        }
+        let wait = match ctx.store.next_due()? {
+            Some(at) => Duration::from_secs(
+                (at - Timestamp::now().as_second()).clamp(1, pace.backstop.as_secs() as i64) as u64,
+            ),
+            None => pace.backstop,
+        };
+        tokio::select! {
+            _ = queued.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = intake_over.changed() => {}
+        }
     }
 }
 

@@ -264,6 +264,19 @@ wait_greeting() { # port prefix what
   return 1
 }
 
+start_smtpd() { # dir
+  local dir=$1
+  # OpenSMTPD: private mount and UTS namespaces, so its compiled-in /var/spool/smtpd and
+  # /run/smtpd.sock live in DIR and its host name resolves to something with a dot.
+  setsid unshare --mount --uts --propagation private sh -c "
+    hostname mx.example.org
+    mount --bind '$dir/smtpd/spool' /var/spool
+    mount --bind '$dir/smtpd/run' /run
+    echo \$\$ \$(cut -d' ' -f22 /proc/\$\$/stat) > '$dir/run/smtpd.pid'
+    exec smtpd -d -f '$dir/etc/smtpd.conf'
+  " >>"$dir/log/smtpd.log" 2>&1 < /dev/null &
+}
+
 start() {
   local dir
   dir=$(realpath -m "$1")
@@ -274,15 +287,7 @@ start() {
   # Dovecot daemonizes; its master must not keep the caller's stdout open (a test runner
   # reading our output would wait for ever).
   dovecot -c "$dir/etc/dovecot.conf" </dev/null >>"$dir/log/dovecot.start.log" 2>&1 || die "dovecot did not start: $(tail -5 "$dir/log/dovecot.log" 2>/dev/null)"
-  # OpenSMTPD: private mount and UTS namespaces, so its compiled-in /var/spool/smtpd and
-  # /run/smtpd.sock live in DIR and its host name resolves to something with a dot.
-  setsid unshare --mount --uts --propagation private sh -c "
-    hostname mx.example.org
-    mount --bind '$dir/smtpd/spool' /var/spool
-    mount --bind '$dir/smtpd/run' /run
-    echo \$\$ \$(cut -d' ' -f22 /proc/\$\$/stat) > '$dir/run/smtpd.pid'
-    exec smtpd -d -f '$dir/etc/smtpd.conf'
-  " >"$dir/log/smtpd.log" 2>&1 < /dev/null &
+  start_smtpd "$dir"
   if ! wait_greeting "$IMAP_PORT" "* OK" || ! wait_greeting "$SMTP_PORT" "220"; then
     echo "--- dovecot.log" >&2; tail -15 "$dir/log/dovecot.log" >&2 || true
     echo "--- smtpd.log" >&2; tail -15 "$dir/log/smtpd.log" >&2 || true
@@ -293,9 +298,8 @@ start() {
   echo "mailstack: up in $dir (smtp $SMTP_PORT, submission $SUBMISSION_PORT, imap $IMAP_PORT, imaps $IMAPS_PORT)"
 }
 
-stop() {
-  local dir
-  dir=$(realpath -m "$1")
+stop_smtpd() { # dir
+  local dir=$1
   if [ -s "$dir/run/smtpd.pid" ]; then
     local pid start now
     read -r pid start < "$dir/run/smtpd.pid" || true
@@ -308,6 +312,12 @@ stop() {
     fi
     rm -f "$dir/run/smtpd.pid"
   fi
+}
+
+stop() {
+  local dir
+  dir=$(realpath -m "$1")
+  stop_smtpd "$dir"
   if [ -s "$dir/run/dovecot/master.pid" ]; then
     local dpid
     dpid=$(cat "$dir/run/dovecot/master.pid")
@@ -339,6 +349,11 @@ case "${1:-}" in
   install) install_packages ;;
   start) [ $# -eq 2 ] || die "usage: $0 start DIR"; start "$2" ;;
   stop) [ $# -eq 2 ] || die "usage: $0 stop DIR"; stop "$2" ;;
+  # The SMTP server alone, for tests of the outbox catching up after an outage.
+  stop-smtp) [ $# -eq 2 ] || die "usage: $0 stop-smtp DIR"; stop_smtpd "$(realpath -m "$2")"; echo "mailstack: smtpd stopped" ;;
+  start-smtp) [ $# -eq 2 ] || die "usage: $0 start-smtp DIR"
+    d=$(realpath -m "$2"); ports; start_smtpd "$d"
+    wait_greeting "$SMTP_PORT" "220" || die "smtpd did not greet"; echo "mailstack: smtpd started" ;;
   status) [ $# -eq 2 ] || die "usage: $0 status DIR"; status "$2" ;;
-  *) die "usage: $0 install | start DIR | stop DIR | status DIR" ;;
+  *) die "usage: $0 install | start DIR | stop DIR | stop-smtp DIR | start-smtp DIR | status DIR" ;;
 esac

@@ -47,7 +47,9 @@ impl MailStack {
             return unavailable("dovecot or smtpd not installed");
         }
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        let base = 20_000 + (std::process::id() % 500) as u16 * 80 + n * 5;
+        // Below 32768, where Linux starts handing out ephemeral ports: a client's outgoing
+        // connection must never hold a port a restarted server wants back.
+        let base = 20_000 + (std::process::id() % 150) as u16 * 80 + n * 5;
         let dir = PathBuf::from(format!("/tmp/yjs-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let stack = MailStack {
@@ -58,28 +60,40 @@ impl MailStack {
             imap_port: base + 2,
             imaps_port: base + 3,
         };
-        let out = Command::new(script())
-            .arg("start")
-            .arg(&stack.dir)
-            .env("MAILSTACK_SMTP_PORT", stack.smtp_port.to_string())
-            .env(
-                "MAILSTACK_SUBMISSION_PORT",
-                stack.submission_port.to_string(),
-            )
-            .env("MAILSTACK_IMAP_PORT", stack.imap_port.to_string())
-            .env("MAILSTACK_IMAPS_PORT", stack.imaps_port.to_string())
-            .output()
-            .expect("mailstack.sh runs");
+        let out = stack.script_output("start");
         if !out.status.success() {
             return unavailable(&String::from_utf8_lossy(&out.stderr));
         }
         Some(stack)
     }
 
-    /// Stops the IMAP server (Dovecot) only, or starts the whole stack again.
+    /// Stops both servers and starts them again (the daemon sees its connections drop).
     pub fn restart(&self) {
-        let out = Command::new(script())
-            .arg("start")
+        self.script("start");
+    }
+
+    /// Stops the SMTP server (OpenSMTPD) alone: the submission service then cannot relay.
+    pub fn stop_smtp(&self) {
+        self.script("stop-smtp");
+    }
+
+    /// Starts the SMTP server again after [`MailStack::stop_smtp`].
+    pub fn start_smtp(&self) {
+        self.script("start-smtp");
+    }
+
+    fn script(&self, command: &str) {
+        let out = self.script_output(command);
+        assert!(
+            out.status.success(),
+            "mailstack.sh {command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn script_output(&self, command: &str) -> std::process::Output {
+        Command::new(script())
+            .arg(command)
             .arg(&self.dir)
             .env("MAILSTACK_SMTP_PORT", self.smtp_port.to_string())
             .env(
@@ -89,12 +103,7 @@ impl MailStack {
             .env("MAILSTACK_IMAP_PORT", self.imap_port.to_string())
             .env("MAILSTACK_IMAPS_PORT", self.imaps_port.to_string())
             .output()
-            .expect("mailstack.sh runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .expect("mailstack.sh runs")
     }
 
     /// Sends `raw` over plain SMTP to the stack's MTA (as a partnership's server would).
@@ -157,10 +166,15 @@ impl MailStack {
 
     /// Puts a message in a folder already flagged \Seen (a person opened it in Outlook).
     pub fn append_seen(&self, user: &str, folder: &str, raw: &[u8]) -> std::io::Result<()> {
+        self.append(user, folder, "\\Seen", raw)
+    }
+
+    /// Puts a message in a folder with IMAP APPEND (no SMTP needed) and these flags.
+    pub fn append(&self, user: &str, folder: &str, flags: &str, raw: &[u8]) -> std::io::Result<()> {
         let mut c = self.imap(user)?;
         c.tag += 1;
         let tag = format!("a{}", c.tag);
-        c.w.write_all(format!("{tag} APPEND {folder} (\\Seen) {{{}}}\r\n", raw.len()).as_bytes())?;
+        c.w.write_all(format!("{tag} APPEND {folder} ({flags}) {{{}}}\r\n", raw.len()).as_bytes())?;
         let mut cont = String::new();
         c.r.read_line(&mut cont)?;
         if !cont.starts_with('+') {

@@ -202,20 +202,27 @@ impl ImapMailbox {
         Ok(())
     }
 
-    async fn move_to(&mut self, key: &MessageKey, folder: String) -> Result<(), MailboxError> {
-        let MessageKey::Imap { uidvalidity, uid } = key else {
-            return Err(MailboxError::Other("not an IMAP message".into()));
-        };
+    /// Moves messages to `folder` with one UID command (or one COPY, STORE and EXPUNGE).
+    async fn move_to(&mut self, keys: &[MessageKey], folder: String) -> Result<(), MailboxError> {
         self.ensure().await?;
         let t = self.settings.command_timeout;
         let Some(c) = self.conn.as_mut() else {
             return Err(unavailable("move", "not connected"));
         };
-        if c.uidvalidity != *uidvalidity {
-            // The folder was rebuilt: the old UID means nothing now; the ledger dedupes.
+        let mut uids = Vec::with_capacity(keys.len());
+        for key in keys {
+            let MessageKey::Imap { uidvalidity, uid } = key else {
+                return Err(MailboxError::Other("not an IMAP message".into()));
+            };
+            // After a UIDVALIDITY change the old UID means nothing: the ledger dedupes.
+            if c.uidvalidity == *uidvalidity {
+                uids.push(*uid);
+            }
+        }
+        if uids.is_empty() {
             return Ok(());
         }
-        let uid = uid.to_string();
+        let uid = uid_set(&mut uids);
         let result: Result<(), String> = async {
             if c.can_move {
                 tokio::time::timeout(t, c.session.uid_mv(&uid, &folder))
@@ -261,6 +268,31 @@ impl ImapMailbox {
             unavailable(&format!("move to {folder}"), e)
         })
     }
+}
+
+/// An IMAP sequence set of UIDs with runs folded into ranges: `3:5,9`.
+fn uid_set(uids: &mut [u32]) -> String {
+    uids.sort_unstable();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < uids.len() {
+        let start = uids[i];
+        let mut end = start;
+        while i + 1 < uids.len() && uids[i + 1] <= end.saturating_add(1) {
+            i += 1;
+            end = uids[i];
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if start == end {
+            out.push_str(&start.to_string());
+        } else {
+            out.push_str(&format!("{start}:{end}"));
+        }
+        i += 1;
+    }
+    out
 }
 
 async fn greeting(client: &mut Client<Stream>, t: Duration) -> Result<(), MailboxError> {
@@ -356,14 +388,14 @@ impl Mailbox for ImapMailbox {
         Ok(out)
     }
 
-    async fn mark_processed(&mut self, key: &MessageKey) -> Result<(), MailboxError> {
+    async fn mark_processed(&mut self, keys: &[MessageKey]) -> Result<(), MailboxError> {
         let folder = self.settings.processed_folder.clone();
-        self.move_to(key, folder).await
+        self.move_to(keys, folder).await
     }
 
     async fn quarantine(&mut self, key: &MessageKey) -> Result<(), MailboxError> {
         let folder = self.settings.quarantine_folder.clone();
-        self.move_to(key, folder).await
+        self.move_to(std::slice::from_ref(key), folder).await
     }
 
     async fn wait(&mut self, timeout: Duration) -> Result<(), MailboxError> {
@@ -425,5 +457,21 @@ impl Mailbox for ImapMailbox {
             uidplus,
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uid_set;
+
+    #[test]
+    fn uid_sets_fold_runs_and_skip_repeats() {
+        assert_eq!(uid_set(&mut [7]), "7");
+        assert_eq!(uid_set(&mut [5, 3, 4, 9, 11, 10, 4]), "3:5,9:11");
+        assert_eq!(uid_set(&mut [1, 3, 5]), "1,3,5");
+        assert_eq!(
+            uid_set(&mut [u32::MAX, u32::MAX - 1]),
+            "4294967294:4294967295"
+        );
     }
 }
