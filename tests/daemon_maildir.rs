@@ -70,6 +70,8 @@ fn ctx(store: Store) -> Ctx {
         max_attempts: 3,
         evidence_window_days: 14,
         retry_seconds: 30,
+        alerts_to: vec!["project.team@example.org".into()],
+        intake_failing_after: std::time::Duration::from_secs(1800),
         evaluator: yjsend::pipeline::Evaluator::InProcess,
     }
 }
@@ -435,4 +437,113 @@ async fn the_other_lead_confirming_in_our_thread_completes_the_sign_off() {
             .unwrap()
             .contains("confirms the joint sign-off of YJS-2018-0001")
     );
+}
+
+/// A mailbox that fails its first `failures` listings (a server down, a password changed),
+/// then wraps a working Maildir.
+struct Flaky {
+    failures: usize,
+    inner: Maildir,
+}
+
+impl yjsend::pipeline::ports::Mailbox for Flaky {
+    async fn list(
+        &mut self,
+        max_bytes: u64,
+        limit: usize,
+    ) -> Result<Vec<yjsend::pipeline::ports::RawMessage>, yjsend::pipeline::ports::MailboxError>
+    {
+        if self.failures > 0 {
+            self.failures -= 1;
+            return Err(yjsend::pipeline::ports::MailboxError::Unavailable(
+                "connection refused".into(),
+            ));
+        }
+        self.inner.list(max_bytes, limit).await
+    }
+    async fn mark_processed(
+        &mut self,
+        keys: &[yjsend::pipeline::ports::MessageKey],
+    ) -> Result<(), yjsend::pipeline::ports::MailboxError> {
+        self.inner.mark_processed(keys).await
+    }
+    async fn quarantine(
+        &mut self,
+        key: &yjsend::pipeline::ports::MessageKey,
+    ) -> Result<(), yjsend::pipeline::ports::MailboxError> {
+        self.inner.quarantine(key).await
+    }
+    async fn wait(
+        &mut self,
+        _timeout: std::time::Duration,
+    ) -> Result<(), yjsend::pipeline::ports::MailboxError> {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_mailbox_failing_too_long_alerts_the_team_once_and_then_its_recovery() {
+    use std::time::Duration;
+    let mut app = App::new();
+    app.ctx.intake_failing_after = Duration::from_millis(300);
+    app.deliver(
+        "1.a:2,",
+        &submission(
+            "<s1@oxfordshire.example>",
+            "send.lead@oxfordshire.example",
+            "",
+        ),
+    );
+    let mut mailbox = Flaky {
+        failures: 40,
+        inner: Maildir::open(&app.inbox, "Processed", "Quarantine").unwrap(),
+    };
+    let pace = yjsend::pipeline::scheduler::Pace {
+        backstop: Duration::from_millis(50),
+        min_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(20),
+    };
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let outbox = app.outbox.clone();
+    let run = yjsend::pipeline::scheduler::run(
+        &app.ctx,
+        &mut mailbox,
+        &app.transport,
+        false,
+        pace,
+        stop_rx,
+    );
+    let watch = async {
+        // Until the submission is answered (after the mailbox recovered) and both alerts sent.
+        for _ in 0..300 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if files(&outbox).len() >= 3 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stop.send_replace(true);
+    };
+    let (result, ()) = tokio::join!(run, watch);
+    result.unwrap();
+    let sent = app.sent();
+    let failing: Vec<_> = sent
+        .iter()
+        .filter(|m| m.contains("Subject: [yjsend] intake failing"))
+        .collect();
+    let recovered: Vec<_> = sent
+        .iter()
+        .filter(|m| m.contains("Subject: [yjsend] intake recovered"))
+        .collect();
+    assert_eq!(failing.len(), 1, "one alert for one outage: {sent:#?}");
+    assert_eq!(recovered.len(), 1, "{sent:#?}");
+    assert!(failing[0].contains("X-Envelope-To: project.team@example.org"));
+    assert!(failing[0].contains("connection refused"));
+    assert!(
+        sent.iter()
+            .any(|m| m.contains("Subject: Re: Our rescore [YJS-2018-0001]")),
+        "the submission is answered once the mailbox is back"
+    );
+    assert!(app.ctx.store.meta_get("mailbox_last_ok").unwrap().is_some());
 }

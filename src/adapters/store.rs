@@ -345,6 +345,32 @@ impl Store {
         Ok(record)
     }
 
+    /// Queues a message that belongs to no submission (an alert, the digest) in the outbox.
+    pub fn enqueue(&self, out: NewOutgoing, now: i64) -> Result<u64, StoreError> {
+        let id = self.db.generate_id()?;
+        let item = OutboxItem {
+            id,
+            record_id: None,
+            kind: out.kind.clone(),
+            envelope_from: out.envelope_from.clone(),
+            recipients: out.recipients.clone(),
+            attempts: 0,
+            state: OutboxState::Pending,
+            next_attempt_at: now,
+            last_error: None,
+            created_at: now,
+        };
+        (&self.outbox, &self.outbox_bytes, &self.outbox_pending).transaction(
+            |(outbox, bytes, pending)| {
+                outbox.insert(&be(id), encode(&item))?;
+                bytes.insert(&be(id), out.bytes.as_slice())?;
+                pending.insert(&be(id), &[])?;
+                Ok::<_, ConflictableTransactionError<StoreError>>(())
+            },
+        )?;
+        Ok(id)
+    }
+
     /// The reference the next submission would get (for rendering a reply before storing).
     pub fn peek_reference(&self, prefix: &str) -> Result<String, StoreError> {
         let next = self

@@ -57,6 +57,8 @@ fn context(config: &Config, store: Store, evaluator: Evaluator) -> Ctx {
         max_attempts: 3,
         evidence_window_days: config.replies.evidence_window_days as i64,
         retry_seconds: config.retry_seconds as i64,
+        alerts_to: config.alerts.to.clone(),
+        intake_failing_after: Duration::from_secs(config.alerts.intake_failing_minutes * 60),
         evaluator,
     }
 }
@@ -246,14 +248,25 @@ async fn drive<T: crate::pipeline::ports::Transport>(
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), scheduler::RunError> {
     info!(once, "yjsend running");
-    match mailbox {
+    let result = match mailbox {
         AnyMailbox::Maildir(mut m) => {
             scheduler::run(ctx, &mut m, transport, once, pace, stop).await
         }
         AnyMailbox::Imap(mut m) => {
             scheduler::run(ctx, m.as_mut(), transport, once, pace, stop).await
         }
+    };
+    if let Err(e) = &result {
+        // The outbox is in the store, so this one goes straight out.
+        let body = format!(
+            "yjsend has stopped taking mail because its store failed:\n\n  {e}\n\n\
+             Nothing has been lost: messages stay in the mailbox until they are handled. \
+             Check the disk and the service log, then start yjsend again."
+        );
+        crate::pipeline::alert::send_now(ctx, transport, "intake stopped: the store failed", &body)
+            .await;
     }
+    result
 }
 
 async fn shutdown_signal() {

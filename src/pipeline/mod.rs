@@ -1,6 +1,7 @@
 //! The pipeline: the one evaluation shared by `check` and the daemon, and the daemon's steps
 //! (intake, delivery) that join the mailbox, the store and the transport.
 
+pub mod alert;
 pub mod delivery;
 pub mod evaluate;
 pub mod intake;
@@ -36,6 +37,11 @@ pub struct Ctx {
     /// Evidence without a grid joins the partnership's current submission when it arrives
     /// within this many days of it (`replies.evidence_window_days`).
     pub evidence_window_days: i64,
+    /// Who hears of the service's own failures (`alerts.to`; empty: no one, only the log).
+    pub alerts_to: Vec<String>,
+    /// How long the mailbox may keep failing before the team is alerted
+    /// (`alerts.intake_failing_minutes`).
+    pub intake_failing_after: std::time::Duration,
     /// The outbox's first retry delay in seconds (doubling, capped at an hour).
     pub retry_seconds: i64,
     /// Where evaluation runs.

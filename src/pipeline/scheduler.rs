@@ -9,7 +9,7 @@
 //! message in flight is always finished (stored, answered, moved) before the daemon exits.
 
 use super::ports::{Mailbox, MailboxError, Transport};
-use super::{Ctx, Tick, delivery, intake};
+use super::{Ctx, Tick, alert, delivery, intake};
 use crate::adapters::store::StoreError;
 use jiff::Timestamp;
 use std::time::Duration;
@@ -109,12 +109,17 @@ async fn intake_loop<M: Mailbox>(
     queued: &Notify,
 ) -> Result<(), RunError> {
     let mut backoff = pace.min_backoff;
+    let mut health = Health::default();
     loop {
         if stop.now() {
             info!("Intake stops: nothing in flight.");
             return Ok(());
         }
-        match intake::tick(ctx, mailbox, Timestamp::now()).await {
+        let result = intake::tick(ctx, mailbox, Timestamp::now()).await;
+        if health.observe(ctx, &result)? {
+            queued.notify_one();
+        }
+        match result {
             Ok(Tick::Worked(_)) => {
                 backoff = pace.min_backoff;
                 queued.notify_one();
@@ -149,6 +154,71 @@ async fn intake_loop<M: Mailbox>(
             }
             _ = stop.shutdown.changed() => {}
             _ = stop.failed.changed() => {}
+        }
+    }
+}
+
+/// Whether the mailbox answers: remembered in the store (`mailbox_last_ok`, for the digest's
+/// self-check) at most once a minute, and said to the team by an alert once it has failed for
+/// longer than `alerts.intake_failing_minutes`, and again when it recovers.
+#[derive(Default)]
+struct Health {
+    failing_since: Option<Timestamp>,
+    alerted: bool,
+    last_recorded: Option<Timestamp>,
+}
+
+impl Health {
+    /// Notes one intake step; true when an alert was queued.
+    fn observe(
+        &mut self,
+        ctx: &Ctx,
+        result: &Result<Tick, intake::IntakeError>,
+    ) -> Result<bool, StoreError> {
+        let now = Timestamp::now();
+        match result {
+            Err(intake::IntakeError::Mailbox(e)) => {
+                let since = *self.failing_since.get_or_insert(now);
+                let failing = now.duration_since(since).unsigned_abs();
+                if !self.alerted && failing >= ctx.intake_failing_after {
+                    self.alerted = true;
+                    let body = format!(
+                        "yjsend has not been able to read the project mailbox since {since} \
+                         ({} minutes). Submissions are not being answered meanwhile; they stay \
+                         in the mailbox and will be answered once it can be read again.\n\n\
+                         The last error: {e}\n\n\
+                         Check the mailbox's password or sign-in, and that the mail server is up.",
+                        failing.as_secs() / 60
+                    );
+                    return alert::queue(
+                        ctx,
+                        "intake failing: the mailbox cannot be read",
+                        &body,
+                        now,
+                    );
+                }
+                Ok(false)
+            }
+            Err(intake::IntakeError::Store(_)) => Ok(false),
+            Ok(_) => {
+                let recovered = self.failing_since.take().is_some() && self.alerted;
+                self.alerted = false;
+                if self
+                    .last_recorded
+                    .is_none_or(|t| now.duration_since(t).as_secs() >= 60)
+                {
+                    self.last_recorded = Some(now);
+                    ctx.store.meta_set("mailbox_last_ok", &now.to_string())?;
+                }
+                if recovered {
+                    let body = format!(
+                        "yjsend can read the project mailbox again (since {now}); anything that \
+                         arrived meanwhile is being answered now."
+                    );
+                    return alert::queue(ctx, "intake recovered", &body, now);
+                }
+                Ok(false)
+            }
         }
     }
 }
