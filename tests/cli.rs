@@ -149,3 +149,35 @@ fn unreadable_files_exit_1_and_still_get_a_line() {
     assert_eq!(v["file"], "/nonexistent/x.eml");
     assert!(v["error"].is_string());
 }
+
+#[test]
+fn config_check_renders_the_wording_and_names_a_broken_template() {
+    let (dir, config) = setup();
+    let out = yjsend(&config, &["config", "check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("the built-in templates"));
+    let templates = dir.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(
+        templates.join("reply.txt.j2"),
+        "{{ headline }}\n{% for row in scores %}{{ row.id }}\n",
+    )
+    .unwrap();
+    let out = yjsend(&config, &["config", "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("reply.txt.j2: line"), "{err}");
+    // Fixed, it is used.
+    std::fs::write(templates.join("reply.txt.j2"), "{{ headline }}\n").unwrap();
+    let out = yjsend(&config, &["config", "check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("templates"));
+}

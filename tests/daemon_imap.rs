@@ -9,6 +9,7 @@
 #[path = "support/mailstack.rs"]
 mod mailstack;
 
+use mail_parser::MimeHeaders;
 use mailstack::MailStack;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -38,6 +39,8 @@ reference_prefix = "YJS-2018"
 deadline = "2018-02-23T23:59:59"
 timezone = "Europe/London"
 roster = "partnerships.toml"
+panel_meets = "late February to early March 2018"
+outcomes_by = "2018-03-16"
 
 [mailbox]
 kind = "imap"
@@ -170,6 +173,32 @@ fn a_submission_over_smtp_is_answered_threaded_and_filed() {
         Some("<001-xlsx-plain@mail.oxfordshire.example>")
     );
     assert_eq!(header(&reply, "Auto-Submitted"), Some("auto-replied"));
+    // What it says: the scores as read with the baseline, the verdicts criterion by
+    // criterion, the dates; an HTML alternative with the profile chart inline.
+    let parsed = mail_parser::MessageParser::default()
+        .parse(reply.as_bytes())
+        .expect("the reply parses");
+    let text = parsed.body_text(0).expect("a plain-text part").into_owned();
+    for want in [
+        "THE SCORES WE READ from Grid.xlsx",
+        "  4a   7  (baseline 6, +1)  Timely information exchange",
+        "QUALITY MARK: provisionally met",
+        "QUALITY LEAD: not met on these scores",
+        "[not met] A score of 7 or higher in every statement",
+        "Statements 1 and 3 are below 7 (1: 6, 3: 6).",
+        "  - Grid.xlsx: the scoring grid",
+        "Outcomes are sent by 16 March 2018.",
+    ] {
+        assert!(text.contains(want), "{want:?} not in:\n{text}");
+    }
+    let html = parsed.body_html(0).expect("an HTML part").into_owned();
+    assert!(html.contains("src=\"cid:profile@yjsend\""), "{html}");
+    let chart = parsed
+        .parts
+        .iter()
+        .find(|p| p.content_id() == Some("profile@yjsend"))
+        .expect("the chart part");
+    assert!(chart.contents().starts_with(b"\x89PNG\r\n\x1a\n"));
     // The other lead is copied in.
     eventually(30, "the copy to the YOS lead", || {
         let inbox = stack
@@ -451,5 +480,60 @@ fn the_outbox_catches_up_after_the_smtp_server_was_down() {
         "{:?}",
         replies_by_original(&stack)
     );
+    assert_eq!(daemon.stop(), Some(0));
+}
+
+#[test]
+fn a_message_without_a_grid_gets_the_formats_and_a_template_with_the_baseline() {
+    let Some(stack) = MailStack::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(&config(dir.path(), &stack));
+    let raw = std::fs::read(root().join("fixtures/eml/034-question-without-grid.eml")).unwrap();
+    stack
+        .deliver_smtp(
+            "send.lead@oxfordshire.example",
+            "youthjusticesend@example.org",
+            &raw,
+        )
+        .unwrap();
+    let reply = eventually(30, "the reply", || {
+        stack
+            .fetch_all("send.lead@oxfordshire.example", "INBOX")
+            .ok()?
+            .into_iter()
+            .find(|m| String::from_utf8_lossy(m).contains("[YJS-2018-0001]"))
+    });
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&reply)
+        .expect("the reply parses");
+    let text = parsed.body_text(0).unwrap().into_owned();
+    assert!(text.contains("could not read a scoring grid"), "{text}");
+    assert!(text.contains("scores typed in the email"), "{text}");
+    assert!(
+        text.contains("attached a grid template for Oxfordshire"),
+        "{text}"
+    );
+    let attachment = parsed.attachment(0).expect("the template");
+    assert_eq!(
+        attachment.attachment_name(),
+        Some("Grid template - Oxfordshire.xlsx")
+    );
+    // The workbook carries the partnership's baseline: in the roster, Oxfordshire's
+    // statement 1 is 5 and statement 3 is 4.
+    use calamine::{Data, Reader, Xlsx};
+    let mut book: Xlsx<_> =
+        Xlsx::new(std::io::Cursor::new(attachment.contents().to_vec())).expect("an xlsx");
+    let range = book.worksheet_range("Rescore").expect("the Rescore sheet");
+    let row_of = |label: &str| {
+        range
+            .rows()
+            .find(|r| r.first() == Some(&Data::String(label.into())))
+            .map(|r| r.to_vec())
+            .unwrap_or_else(|| panic!("no row {label}"))
+    };
+    assert_eq!(row_of("1")[2], Data::Float(5.0));
+    assert_eq!(row_of("3")[2], Data::Float(4.0));
     assert_eq!(daemon.stop(), Some(0));
 }

@@ -72,6 +72,7 @@ fn ctx(store: Store) -> Ctx {
         retry_seconds: 30,
         alerts_to: vec!["project.team@example.org".into()],
         intake_failing_after: std::time::Duration::from_secs(1800),
+        wording: yjsend::compose::wording::Wording::builtin(),
         evaluator: yjsend::pipeline::Evaluator::InProcess,
     }
 }

@@ -105,11 +105,23 @@ pub fn run(cli: Cli) -> ExitCode {
             command: ConfigCommand::Check,
         } => match load_config(&cli) {
             Ok(config) => {
+                // Every template is rendered against samples of every kind of reply and a
+                // digest: a wording edit that breaks one is caught here, not in a reply.
+                let dir = &config.replies.templates;
+                if let Err(e) = crate::compose::wording::Wording::open(dir) {
+                    eprintln!("{}: {e}", dir.display());
+                    return ExitCode::from(exit::USAGE);
+                }
                 println!(
-                    "{}: OK ({} partnerships, deadline {})",
+                    "{}: OK ({} partnerships, deadline {}; wording from {})",
                     config.path.display(),
                     config.roster.partnerships.len(),
-                    config.round.deadline
+                    config.round.deadline,
+                    if dir.is_dir() {
+                        dir.display().to_string()
+                    } else {
+                        "the built-in templates".to_string()
+                    }
                 );
                 ExitCode::from(exit::OK)
             }

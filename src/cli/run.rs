@@ -9,6 +9,7 @@ use crate::adapters::imap::{Auth, ImapMailbox, ImapSettings};
 use crate::adapters::maildir::Maildir;
 use crate::adapters::smtp::{SmtpSettings, SmtpTransport, read_secret};
 use crate::adapters::store::Store;
+use crate::compose::wording::Wording;
 use crate::config::{Config, MailboxConfig, SmtpConfig};
 use crate::pipeline::evaluate::{Settings, evaluate};
 use crate::pipeline::scheduler::{self, Pace};
@@ -41,8 +42,9 @@ fn address_of(from: &str) -> String {
     a.trim().to_ascii_lowercase()
 }
 
-fn context(config: &Config, store: Store, evaluator: Evaluator) -> Ctx {
+fn context(config: &Config, store: Store, evaluator: Evaluator, wording: Wording) -> Ctx {
     Ctx {
+        wording,
         store,
         round: config.round.clone(),
         roster: config.roster.clone(),
@@ -105,7 +107,17 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
             Err(_) => Evaluator::InProcess,
         }
     };
-    let ctx = context(config, store, evaluator);
+    let wording = match Wording::open(&config.replies.templates) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!(
+                "yjsend: the wording templates in {}: {e}",
+                config.replies.templates.display()
+            );
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let ctx = context(config, store, evaluator, wording);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;

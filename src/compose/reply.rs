@@ -2,11 +2,13 @@
 //! marked `Auto-Submitted: auto-replied` (RFC 3834) so well-behaved responders stay quiet, to
 //! the sender (Reply-To first) with the partnership's other leads in Cc.
 
+use super::view::CHART_CID;
 use crate::domain::evaluation::Evaluation;
 use crate::domain::round::Round;
 use jiff::Timestamp;
+use lettre::message::header::ContentType;
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Mailboxes, SinglePart, header};
+use lettre::message::{Attachment, Mailbox, Mailboxes, MultiPart, SinglePart, header};
 
 /// What the reply needs besides the evaluation.
 #[derive(Debug, Clone)]
@@ -24,6 +26,13 @@ pub struct ReplyParams<'a> {
     /// For evidence sent separately: the submission it was added to (`reference` is then that
     /// submission's reference, so the thread keeps one number).
     pub joins: Option<&'a str>,
+    /// The partnership's initial benchmarking scores from the roster, if on record.
+    pub baseline: Option<&'a crate::domain::statement::Scores>,
+    /// The scores of the partnership's previous submission, on a resubmission.
+    pub previous: Option<&'a std::collections::BTreeMap<String, u8>>,
+    /// The grid template workbook to attach (for a reply about a missing grid to a known
+    /// partnership: filled with their baseline).
+    pub template: Option<&'a [u8]>,
 }
 
 /// A built reply: its recipients and bytes.
@@ -43,6 +52,8 @@ pub enum ComposeError {
     NoRecipient,
     #[error("failed to build the message: {0}")]
     Build(String),
+    #[error("the wording templates failed: {0}")]
+    Wording(#[from] super::wording::WordingError),
 }
 
 /// "Re: <theirs> [YJS-2018-0042]", without stacking "Re: Re:" or repeating the reference.
@@ -72,13 +83,27 @@ pub fn reply_address(e: &Evaluation) -> Vec<String> {
     }
 }
 
+/// "Grid template - Oxfordshire.xlsx".
+fn template_file_name(e: &Evaluation) -> String {
+    match &e.partnership {
+        Some(p) => format!("Grid template - {}.xlsx", p.name),
+        None => "Grid template.xlsx".to_string(),
+    }
+}
+
 fn mailbox(addr: &str) -> Result<Mailbox, ComposeError> {
     addr.parse::<Mailbox>()
         .map_err(|err| ComposeError::Address(addr.to_string(), err.to_string()))
 }
 
-/// Builds the reply message.
-pub fn build(e: &Evaluation, p: &ReplyParams) -> Result<Reply, ComposeError> {
+/// Builds the reply message: plain text and HTML alternatives from the wording templates, the
+/// profile chart inline in the HTML (when a grid was read), and the grid template workbook
+/// when one is given.
+pub fn build(
+    e: &Evaluation,
+    p: &ReplyParams,
+    wording: &super::wording::Wording,
+) -> Result<Reply, ComposeError> {
     let to = reply_address(e);
     if to.is_empty() {
         return Err(ComposeError::NoRecipient);
@@ -133,9 +158,49 @@ pub fn build(e: &Evaluation, p: &ReplyParams) -> Result<Reply, ComposeError> {
         }
         builder = builder.references(refs.join(" "));
     }
-    let body = super::reply_text::render(e, p);
+    let chart = e.grid.as_ref().and_then(|g| {
+        let title = match &e.partnership {
+            Some(pr) => format!("{}: profile", pr.name),
+            None => "Your profile".to_string(),
+        };
+        let baseline = p
+            .baseline
+            .or((!g.baseline.is_empty()).then_some(&g.baseline));
+        super::chart::profile_png(&title, baseline, &g.scores)
+            .map_err(|err| tracing::warn!(error = %err, "The profile chart was not drawn."))
+            .ok()
+    });
+    let parts = super::view::Parts {
+        chart: chart.is_some(),
+        template: p.template.is_some(),
+    };
+    let view = super::view::reply(e, p, parts);
+    let text = wording.render("reply.txt.j2", &view)?;
+    let html = wording.render("reply.html.j2", &view)?;
+    let html_part = SinglePart::html(html);
+    let alternative = MultiPart::alternative()
+        .singlepart(SinglePart::plain(text))
+        .multipart(match chart {
+            Some(png) => MultiPart::related().singlepart(html_part).singlepart(
+                Attachment::new_inline(CHART_CID.to_string())
+                    .body(png, ContentType::parse("image/png").expect("a valid type")),
+            ),
+            None => MultiPart::related().singlepart(html_part),
+        });
+    let body = match p.template {
+        Some(xlsx) => MultiPart::mixed().multipart(alternative).singlepart(
+            Attachment::new(template_file_name(e)).body(
+                xlsx.to_vec(),
+                ContentType::parse(
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                )
+                .expect("a valid type"),
+            ),
+        ),
+        None => alternative,
+    };
     let message = builder
-        .singlepart(SinglePart::plain(body))
+        .multipart(body)
         .map_err(|err| ComposeError::Build(err.to_string()))?;
     Ok(Reply {
         to,

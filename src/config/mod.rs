@@ -93,7 +93,7 @@ pub fn from_str(path: &Path, source: &str) -> Result<Config, Vec<ConfigError>> {
     let (round, roster_rel) = sections::round(round_section, &mut errors);
     let mailbox = sections::mailbox(top.table("mailbox", &mut errors), path, &mut errors);
     let (smtp, retry_seconds) = sections::smtp(top.table("smtp", &mut errors), path, &mut errors);
-    let replies = sections::replies(top.table("replies", &mut errors), &mut errors);
+    let replies = sections::replies(top.table("replies", &mut errors), path, &mut errors);
     let digest = sections::digest(top.table("digest", &mut errors), &mut errors);
     let alerts = sections::alerts(top.table("alerts", &mut errors), &mut errors);
     let limits = sections::limits(top.table("limits", &mut errors), &mut errors);

@@ -131,6 +131,9 @@ pub struct Replies {
     pub max_per_sender: u64,
     pub window_hours: u64,
     pub evidence_window_days: u64,
+    /// `replies.templates`: the folder of wording templates (default `templates`, beside the
+    /// configuration); templates missing from it use the built-in wording.
+    pub templates: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -375,11 +378,17 @@ pub(super) fn smtp(mut s: Section, file: &Path, errors: &mut Errors) -> (SmtpCon
     (cfg, retry_seconds)
 }
 
-pub(super) fn replies(mut s: Section, errors: &mut Errors) -> Replies {
+pub(super) fn replies(mut s: Section, file: &Path, errors: &mut Errors) -> Replies {
     let r = Replies {
         max_per_sender: s.uint("max_per_sender", 10_000, errors).unwrap_or(10),
         window_hours: s.uint("window_hours", 24 * 365, errors).unwrap_or(3),
         evidence_window_days: s.uint("evidence_window_days", 3650, errors).unwrap_or(14),
+        templates: relative_to(
+            file,
+            s.string("templates", errors)
+                .as_ref()
+                .map_or("templates", |p| p.get_ref()),
+        ),
     };
     s.finish(errors);
     r

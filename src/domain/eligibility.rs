@@ -6,6 +6,9 @@ use super::signoff::SignOff;
 use super::statement::{Scores, StatementId};
 use std::collections::BTreeSet;
 
+mod criteria;
+pub use criteria::{Criterion, Status};
+
 /// `eligible`, `not_eligible` or `incomplete`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -25,11 +28,14 @@ impl Provisional {
     }
 }
 
-/// A verdict and its reasons (empty only when eligible).
+/// A verdict and its reasons (empty only when eligible), and the same laid out criterion by
+/// criterion for the reply (empty when no grid was read).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Verdict {
     pub provisional: Provisional,
     pub reasons: Vec<String>,
+    #[serde(default)]
+    pub criteria: Vec<Criterion>,
 }
 
 /// What the verdicts are decided from.
@@ -141,11 +147,32 @@ fn signoff_reasons(input: &Input, reasons: &mut Vec<String>) {
 
 /// Quality Mark: a consistent 6 or 7 (or higher) across all areas, with joint sign-off.
 pub fn quality_mark(input: &Input) -> Verdict {
+    Verdict {
+        criteria: criteria::quality_mark(input),
+        ..quality_mark_verdict(input)
+    }
+}
+
+/// Quality Lead: 6s and 7s in most areas at initial benchmarking, nothing below 7 now, at
+/// least two 8+ each with a case study, joint sign-off; verified later by a call or visit.
+pub fn quality_lead(input: &Input) -> Verdict {
+    Verdict {
+        criteria: criteria::quality_lead(input),
+        ..quality_lead_verdict(input)
+    }
+}
+
+fn no_grid() -> Verdict {
+    Verdict {
+        provisional: Provisional::Incomplete,
+        reasons: vec![NO_GRID.to_string()],
+        criteria: Vec::new(),
+    }
+}
+
+fn quality_mark_verdict(input: &Input) -> Verdict {
     let Some(scores) = input.scores else {
-        return Verdict {
-            provisional: Provisional::Incomplete,
-            reasons: vec![NO_GRID.to_string()],
-        };
+        return no_grid();
     };
     let mut blocking = Vec::new();
     let low = filter(scores, |v| (1..=5).contains(&v));
@@ -168,14 +195,9 @@ pub fn quality_mark(input: &Input) -> Verdict {
     decide(blocking, open)
 }
 
-/// Quality Lead: 6s and 7s in most areas at initial benchmarking, nothing below 7 now, at
-/// least two 8+ each with a case study, joint sign-off; verified later by a call or visit.
-pub fn quality_lead(input: &Input) -> Verdict {
+fn quality_lead_verdict(input: &Input) -> Verdict {
     let Some(scores) = input.scores else {
-        return Verdict {
-            provisional: Provisional::Incomplete,
-            reasons: vec![NO_GRID.to_string()],
-        };
+        return no_grid();
     };
     let mut blocking = Vec::new();
     let low = filter(scores, |v| (1..=6).contains(&v));
@@ -251,6 +273,7 @@ fn decide(blocking: Vec<String>, open: Vec<String>) -> Verdict {
     Verdict {
         provisional,
         reasons,
+        criteria: Vec::new(),
     }
 }
 

@@ -364,13 +364,22 @@ fn build_reply(
                 .collect()
         })
         .unwrap_or_default();
-    let replaces = match (&e.partnership, e.classification) {
-        (Some(p), Classification::Submission) => ctx
-            .store
-            .latest_submission(&p.id)
-            .ok()
-            .flatten()
-            .and_then(|r| r.reference),
+    let earlier = match (&e.partnership, e.classification) {
+        (Some(p), Classification::Submission) => ctx.store.latest_submission(&p.id).ok().flatten(),
+        _ => None,
+    };
+    // A reply about a missing grid to a partnership on the roster carries the grid template,
+    // filled with their baseline (senders not on the roster get no attachments).
+    let template = match partnership {
+        Some(part)
+            if joins.is_none()
+                && e.classification == Classification::NoGrid
+                && !e.has_problem(ProblemCode::MessageTooLarge) =>
+        {
+            crate::compose::template::build(&ctx.round, Some(part))
+                .map_err(|err| warn!(error = %err, "The grid template was not built."))
+                .ok()
+        }
         _ => None,
     };
     let params = ReplyParams {
@@ -379,10 +388,13 @@ fn build_reply(
         now,
         round: &ctx.round,
         leads: &leads,
-        replaces: replaces.as_deref(),
+        replaces: earlier.as_ref().and_then(|r| r.reference.as_deref()),
         joins,
+        baseline: partnership.and_then(|part| part.baseline.as_ref()),
+        previous: earlier.as_ref().map(|r| &r.scores),
+        template: template.as_deref(),
     };
-    let built = reply::build(e, &params)?;
+    let built = reply::build(e, &params, &ctx.wording)?;
     let envelope_from = ctx.own_addresses.first().cloned().unwrap_or_default();
     Ok(NewOutgoing {
         kind: "reply".into(),

@@ -44,6 +44,8 @@ pub struct Ctx {
     pub intake_failing_after: std::time::Duration,
     /// The outbox's first retry delay in seconds (doubling, capped at an hour).
     pub retry_seconds: i64,
+    /// The wording of replies and the digest (`config/templates/`, reloaded on change).
+    pub wording: crate::compose::wording::Wording,
     /// Where evaluation runs.
     pub evaluator: Evaluator,
 }

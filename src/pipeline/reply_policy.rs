@@ -59,6 +59,7 @@ mod tests {
         let v = Verdict {
             provisional: Provisional::Incomplete,
             reasons: vec!["x".into()],
+            criteria: vec![],
         };
         Evaluation {
             message_id: Some("<a@b>".into()),

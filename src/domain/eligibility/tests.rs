@@ -39,13 +39,10 @@ fn quality_mark_all_six_or_more_with_signoff() {
     let s = scores([6, 7, 6, 7, 10, 6, 6, 6, 6, 6, 6]);
     let cs = BTreeSet::new();
     let v = quality_mark(&input(&s, &cs, None));
-    assert_eq!(
-        v,
-        Verdict {
-            provisional: Eligible,
-            reasons: vec![]
-        }
-    );
+    assert_eq!(v.provisional, Eligible);
+    assert!(v.reasons.is_empty());
+    assert!(v.criteria.iter().all(|c| c.status == Status::Met), "{v:?}");
+    assert_eq!(v.criteria.len(), 2);
 }
 
 #[test]
@@ -132,13 +129,11 @@ fn quality_lead_six_versus_seven() {
     let base = strong_baseline();
     let cs: BTreeSet<_> = [S5, S8].into();
     let ok = scores([7, 7, 7, 7, 7, 8, 7, 7, 8, 7, 7]);
-    assert_eq!(
-        quality_lead(&input(&ok, &cs, Some(&base))),
-        Verdict {
-            provisional: Eligible,
-            reasons: vec![]
-        }
-    );
+    let v = quality_lead(&input(&ok, &cs, Some(&base)));
+    assert_eq!(v.provisional, Eligible);
+    assert!(v.reasons.is_empty());
+    assert!(v.criteria.iter().all(|c| c.status == Status::Met), "{v:?}");
+    assert_eq!(v.criteria.len(), 5);
     let six = scores([7, 7, 7, 7, 6, 8, 7, 7, 8, 7, 7]);
     let v = quality_lead(&input(&six, &cs, Some(&base)));
     assert_eq!(v.provisional, NotEligible);
@@ -216,4 +211,38 @@ fn lists_read_naturally() {
     assert_eq!(list(&[S1]), "1");
     assert_eq!(list(&[S1, S4a]), "1 and 4a");
     assert_eq!(list(&[S1, S4a, S9]), "1, 4a and 9");
+}
+
+/// The checklist agrees with the verdict: eligible exactly when every criterion is met; not
+/// eligible exactly when one is not met; and each open criterion says what to do.
+#[test]
+fn criteria_agree_with_the_verdicts() {
+    let base = strong_baseline();
+    let weak = scores([5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 5]);
+    let cases: [(&[u8; 11], &[StatementId], Option<&Scores>); 6] = [
+        (&[7, 7, 7, 7, 7, 8, 7, 7, 8, 7, 7], &[S5, S8], Some(&base)),
+        (&[7, 7, 7, 7, 7, 8, 7, 7, 8, 7, 7], &[S5], Some(&base)),
+        (&[7, 7, 7, 7, 6, 8, 7, 7, 8, 7, 7], &[S5, S8], Some(&base)),
+        (&[7, 7, 7, 7, 0, 8, 7, 7, 7, 7, 7], &[S5], Some(&base)),
+        (&[7, 7, 7, 7, 7, 8, 7, 7, 8, 7, 7], &[S5, S8], None),
+        (&[7, 7, 7, 7, 7, 8, 7, 7, 8, 7, 7], &[S5, S8], Some(&weak)),
+    ];
+    for (values, linked, baseline) in cases {
+        let s = scores(*values);
+        let cs: BTreeSet<_> = linked.iter().copied().collect();
+        let i = input(&s, &cs, baseline);
+        for v in [quality_mark(&i), quality_lead(&i)] {
+            let any_not_met = v.criteria.iter().any(|c| c.status == Status::NotMet);
+            let all_met = v.criteria.iter().all(|c| c.status == Status::Met);
+            assert_eq!(
+                v.provisional == NotEligible,
+                any_not_met,
+                "{values:?} {v:#?}"
+            );
+            assert_eq!(v.provisional == Eligible, all_met, "{values:?} {v:#?}");
+            for c in &v.criteria {
+                assert_eq!(c.status == Status::Met, c.action.is_empty(), "{c:?}");
+            }
+        }
+    }
 }
