@@ -537,3 +537,117 @@ fn a_message_without_a_grid_gets_the_formats_and_a_template_with_the_baseline() 
     assert_eq!(row_of("3")[2], Data::Float(4.0));
     assert_eq!(daemon.stop(), Some(0));
 }
+
+fn digest_config(dir: &Path, stack: &MailStack) -> PathBuf {
+    config_with(
+        dir,
+        stack,
+        "[digest]\nto = [\"projectteam@example.org\"]\nat = \"08:00\"\n",
+    )
+}
+
+fn digests(stack: &MailStack) -> Vec<String> {
+    stack
+        .fetch_all("projectteam@example.org", "INBOX")
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| String::from_utf8_lossy(&m).into_owned())
+        .filter(|m| m.contains("[yjsend] Digest for"))
+        .collect()
+}
+
+#[test]
+fn the_digest_on_demand_reaches_the_team_with_counts_lines_charts_and_the_chase_list() {
+    let Some(stack) = MailStack::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = digest_config(dir.path(), &stack);
+    let daemon = Daemon::start(&cfg);
+    for fixture in ["001-xlsx-plain", "034-question-without-grid"] {
+        let raw = std::fs::read(root().join(format!("fixtures/eml/{fixture}.eml"))).unwrap();
+        stack
+            .deliver_smtp(
+                "send.lead@oxfordshire.example",
+                "youthjusticesend@example.org",
+                &raw,
+            )
+            .unwrap();
+    }
+    eventually(30, "both answered", || {
+        let n = stack
+            .fetch_all("send.lead@oxfordshire.example", "INBOX")
+            .ok()?
+            .len();
+        (n == 2).then_some(())
+    });
+    // While the daemon holds the store, `digest --now` leaves it a request.
+    let out = Command::new(env!("CARGO_BIN_EXE_yjsend"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["digest", "--now"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let digest = eventually(30, "the digest in the team's INBOX", || {
+        digests(&stack).into_iter().next()
+    });
+    let parsed = mail_parser::MessageParser::default()
+        .parse(digest.as_bytes())
+        .unwrap();
+    assert_eq!(
+        parsed.header_raw("Auto-Submitted").map(str::trim),
+        Some("auto-generated")
+    );
+    let text = parsed.body_text(0).unwrap().into_owned();
+    for want in [
+        "Received from 1 of 6 partnerships",
+        "Quality Mark, provisionally eligible: 1",
+        "YJS-2018-0001  Oxfordshire",
+        "Quality Mark: eligible; Quality Lead: not eligible; sign-off: verified",
+        "YJS-2018-0002  No readable grid from send.lead@oxfordshire.example",
+        "SERVICE: All well.",
+        "Swindon, Warwickshire",
+    ] {
+        assert!(text.contains(want), "{want:?} not in:\n{text}");
+    }
+    let html = parsed.body_html(0).unwrap().into_owned();
+    assert!(html.contains("cid:chart-YJS-2018-0001@yjsend"), "{html}");
+    assert!(
+        parsed
+            .parts
+            .iter()
+            .any(|p| p.content_id() == Some("chart-YJS-2018-0001@yjsend"))
+    );
+    assert_eq!(daemon.stop(), Some(0));
+    // With the daemon stopped, `digest --now` sends it itself; nothing new since the last.
+    let out = Command::new(env!("CARGO_BIN_EXE_yjsend"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["digest", "--now"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let second = eventually(30, "the second digest", || {
+        let all = digests(&stack);
+        (all.len() == 2).then(|| all.into_iter().find(|d| d != &digest).unwrap())
+    });
+    let text = mail_parser::MessageParser::default()
+        .parse(second.as_bytes())
+        .unwrap()
+        .body_text(0)
+        .unwrap()
+        .replace("\r\n", "\n");
+    assert!(
+        text.contains("NEW SUBMISSIONS SINCE THE LAST DIGEST\n  None."),
+        "{text}"
+    );
+}

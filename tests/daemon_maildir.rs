@@ -71,6 +71,9 @@ fn ctx(store: Store) -> Ctx {
         evidence_window_days: 14,
         retry_seconds: 30,
         alerts_to: vec!["project.team@example.org".into()],
+        digest_to: vec!["project.team@example.org".into()],
+        digest_at: jiff::civil::time(8, 0, 0, 0),
+        digest_request: None,
         intake_failing_after: std::time::Duration::from_secs(1800),
         wording: yjsend::compose::wording::Wording::builtin(),
         evaluator: yjsend::pipeline::Evaluator::InProcess,
@@ -547,4 +550,52 @@ async fn a_mailbox_failing_too_long_alerts_the_team_once_and_then_its_recovery()
         "the submission is answered once the mailbox is back"
     );
     assert!(app.ctx.store.meta_get("mailbox_last_ok").unwrap().is_some());
+}
+
+#[tokio::test]
+async fn the_daily_digest_is_sent_once_per_slot_and_a_missed_one_at_start_but_none_on_first_start()
+{
+    use yjsend::pipeline::digest;
+    let mut app = App::new();
+    app.deliver(
+        "1.a:2,",
+        &submission(
+            "<s1@oxfordshire.example>",
+            "send.lead@oxfordshire.example",
+            "",
+        ),
+    );
+    app.run_once().await;
+    let digests = |app: &App| {
+        app.sent()
+            .into_iter()
+            .filter(|m| m.contains("Subject: [yjsend] Digest for"))
+            .count()
+    };
+    // 09:00 on 20 February 2018, London: the 08:00 slot has passed, but this is the first
+    // start, so nothing counts as missed.
+    let first: jiff::Timestamp = "2018-02-20T09:00:00Z".parse().unwrap();
+    assert!(!digest::catch_up(&app.ctx, first).unwrap());
+    // Later the same day: still the same slot.
+    let evening: jiff::Timestamp = "2018-02-20T20:00:00Z".parse().unwrap();
+    assert!(!digest::catch_up(&app.ctx, evening).unwrap());
+    // The next morning's slot passes (the daemon was down at 08:00): sent once at start.
+    let next_day: jiff::Timestamp = "2018-02-21T10:00:00Z".parse().unwrap();
+    assert!(digest::catch_up(&app.ctx, next_day).unwrap());
+    assert!(!digest::catch_up(&app.ctx, next_day).unwrap());
+    app.ctx.store.flush().await.unwrap();
+    app.restart();
+    assert!(!digest::catch_up(&app.ctx, next_day).unwrap());
+    delivery::tick(&app.ctx, &app.transport, next_day)
+        .await
+        .unwrap();
+    assert_eq!(digests(&app), 1);
+    let sent = app.sent();
+    let digest = sent
+        .iter()
+        .find(|m| m.contains("Subject: [yjsend] Digest for"))
+        .unwrap();
+    assert!(digest.contains("X-Envelope-To: project.team@example.org"));
+    assert!(digest.contains("Auto-Submitted: auto-generated"));
+    assert!(digest.contains("image/png"), "the new submission's chart");
 }

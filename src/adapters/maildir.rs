@@ -17,6 +17,8 @@ pub struct Maildir {
     root: PathBuf,
     processed: String,
     quarantine: String,
+    /// Files in new/ and cur/ at the last listing.
+    waiting: Option<usize>,
 }
 
 fn io(e: std::io::Error, what: &str, path: &Path) -> MailboxError {
@@ -35,6 +37,7 @@ impl Maildir {
             root: root.to_path_buf(),
             processed: processed.to_string(),
             quarantine: quarantine.to_string(),
+            waiting: None,
         };
         for dir in [md.root.clone(), md.folder(processed), md.folder(quarantine)] {
             for sub in ["new", "cur", "tmp"] {
@@ -117,6 +120,7 @@ impl Mailbox for Maildir {
                 found.push((received_at, key, path, meta.len()));
             }
         }
+        self.waiting = Some(found.len());
         found.sort_by_key(|a| (a.0, a.1.ledger_key()));
         let mut out = Vec::new();
         for (received_at, key, path, size) in found.into_iter().take(limit) {
@@ -153,6 +157,10 @@ impl Mailbox for Maildir {
     async fn quarantine(&mut self, key: &MessageKey) -> Result<(), MailboxError> {
         let folder = self.quarantine.clone();
         self.move_to(key, &folder)
+    }
+
+    fn waiting(&self) -> Option<usize> {
+        self.waiting
     }
 
     async fn wait(&mut self, timeout: Duration) -> Result<(), MailboxError> {

@@ -345,8 +345,28 @@ impl Store {
         Ok(record)
     }
 
-    /// Queues a message that belongs to no submission (an alert, the digest) in the outbox.
-    pub fn enqueue(&self, out: NewOutgoing, now: i64) -> Result<u64, StoreError> {
+    /// Records with an id of `first` or above, oldest first (what arrived since the last
+    /// digest).
+    pub fn records_from(&self, first: u64) -> Result<Vec<Record>, StoreError> {
+        self.records
+            .range(be(first)..)
+            .map(|e| decode(&e?.1))
+            .collect()
+    }
+
+    /// How many records the ledger holds.
+    pub fn record_count(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Queues a message like [`Store::enqueue`] and sets meta values in the same transaction:
+    /// the digest records the period it covered with its queuing, so it is never sent twice.
+    pub fn enqueue_with_meta(
+        &self,
+        out: NewOutgoing,
+        now: i64,
+        meta: &[(&str, String)],
+    ) -> Result<u64, StoreError> {
         let id = self.db.generate_id()?;
         let item = OutboxItem {
             id,
@@ -360,15 +380,27 @@ impl Store {
             last_error: None,
             created_at: now,
         };
-        (&self.outbox, &self.outbox_bytes, &self.outbox_pending).transaction(
-            |(outbox, bytes, pending)| {
+        (
+            &self.outbox,
+            &self.outbox_bytes,
+            &self.outbox_pending,
+            &self.meta,
+        )
+            .transaction(|(outbox, bytes, pending, meta_tree)| {
                 outbox.insert(&be(id), encode(&item))?;
                 bytes.insert(&be(id), out.bytes.as_slice())?;
                 pending.insert(&be(id), &[])?;
+                for (k, v) in meta {
+                    meta_tree.insert(k.as_bytes(), v.as_bytes())?;
+                }
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
-            },
-        )?;
+            })?;
         Ok(id)
+    }
+
+    /// Queues a message that belongs to no submission (an alert, the digest) in the outbox.
+    pub fn enqueue(&self, out: NewOutgoing, now: i64) -> Result<u64, StoreError> {
+        self.enqueue_with_meta(out, now, &[])
     }
 
     /// The reference the next submission would get (for rendering a reply before storing).

@@ -2,6 +2,7 @@
 //! lives in their own files; this one only wires them.
 
 pub mod check;
+pub mod digest;
 pub mod human;
 pub mod report;
 pub mod run;
@@ -29,6 +30,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// The daemon: intake, auto-replies and delivery (`--once`: what is waiting, then exit)
     Run(run::RunArgs),
+    /// The triage digest on demand: `--now` sends it, `--print` shows it
+    Digest(digest::DigestArgs),
     /// Write the grid template (xlsx), filled with a partnership's baseline when given
     Template(template::TemplateArgs),
     /// Validate the configuration and the roster
@@ -95,6 +98,10 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Command::Worker => match load_config(&cli) {
             Ok(config) => run::worker(&config),
+            Err(code) => code,
+        },
+        Command::Digest(args) => match load_config(&cli) {
+            Ok(config) => digest::run(args, &config),
             Err(code) => code,
         },
         Command::Template(args) => match load_config(&cli) {

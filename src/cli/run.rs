@@ -12,6 +12,7 @@ use crate::adapters::store::Store;
 use crate::compose::wording::Wording;
 use crate::config::{Config, MailboxConfig, SmtpConfig};
 use crate::pipeline::evaluate::{Settings, evaluate};
+use crate::pipeline::ports::{Outgoing, SendError, Transport};
 use crate::pipeline::scheduler::{self, Pace};
 use crate::pipeline::worker::{Worker, WorkerSpec};
 use crate::pipeline::{Ctx, Evaluator};
@@ -42,7 +43,19 @@ fn address_of(from: &str) -> String {
     a.trim().to_ascii_lowercase()
 }
 
-fn context(config: &Config, store: Store, evaluator: Evaluator, wording: Wording) -> Ctx {
+/// The file `yjsend digest --now` leaves for a running daemon: beside the store.
+pub fn digest_request_path(config: &Config) -> std::path::PathBuf {
+    let mut name = config
+        .storage
+        .path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".digest-request");
+    config.storage.path.with_file_name(name)
+}
+
+pub fn context(config: &Config, store: Store, evaluator: Evaluator, wording: Wording) -> Ctx {
     Ctx {
         wording,
         store,
@@ -60,6 +73,9 @@ fn context(config: &Config, store: Store, evaluator: Evaluator, wording: Wording
         evidence_window_days: config.replies.evidence_window_days as i64,
         retry_seconds: config.retry_seconds as i64,
         alerts_to: config.alerts.to.clone(),
+        digest_to: config.digest.to.clone(),
+        digest_at: config.digest.at,
+        digest_request: Some(digest_request_path(config)),
         intake_failing_after: Duration::from_secs(config.alerts.intake_failing_minutes * 60),
         evaluator,
     }
@@ -138,54 +154,14 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
             return ExitCode::from(exit::USAGE);
         }
     };
-    let result = match (&config.smtp, mailbox) {
-        (SmtpConfig::Dir { path, .. }, mailbox) => match DirTransport::new(path.clone()) {
-            Ok(t) => drive(&ctx, mailbox, &t, args.once, pace, stop_rx).await,
-            Err(e) => {
-                eprintln!(
-                    "yjsend: cannot use the outbox folder {}: {e}",
-                    path.display()
-                );
-                return ExitCode::from(exit::IO);
-            }
-        },
-        (
-            SmtpConfig::Smtp {
-                host,
-                port,
-                tls,
-                ca_file,
-                username,
-                password,
-                ..
-            },
-            mailbox,
-        ) => {
-            let password = match read_secret(password) {
-                Ok(p) => p,
-                Err(e) => {
-                    eprintln!("yjsend: smtp password: {e}");
-                    return ExitCode::from(exit::USAGE);
-                }
-            };
-            let settings = SmtpSettings {
-                host: host.clone(),
-                port: *port,
-                tls: *tls,
-                ca_file: ca_file.clone(),
-                username: username.clone(),
-                password,
-                timeout: Duration::from_secs(60),
-            };
-            match SmtpTransport::new(&settings) {
-                Ok(t) => drive(&ctx, mailbox, &t, args.once, pace, stop_rx).await,
-                Err(e) => {
-                    eprintln!("yjsend: {e}");
-                    return ExitCode::from(exit::USAGE);
-                }
-            }
+    let transport = match open_transport(config) {
+        Ok(t) => t,
+        Err((code, message)) => {
+            eprintln!("yjsend: {message}");
+            return ExitCode::from(code);
         }
     };
+    let result = drive(&ctx, mailbox, &transport, args.once, pace, stop_rx).await;
     match result {
         Ok(()) => {
             let _ = ctx.store.flush().await;
@@ -195,6 +171,59 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
             error!(error = %e, "yjsend stopped");
             eprintln!("yjsend: {e}");
             ExitCode::from(exit::IO)
+        }
+    }
+}
+
+/// The configured way out, either kind.
+pub enum AnyTransport {
+    Dir(DirTransport),
+    Smtp(SmtpTransport),
+}
+
+impl Transport for AnyTransport {
+    async fn send(&self, message: Outgoing<'_>) -> Result<(), SendError> {
+        match self {
+            AnyTransport::Dir(t) => t.send(message).await,
+            AnyTransport::Smtp(t) => t.send(message).await,
+        }
+    }
+}
+
+/// Sets up the transport `[smtp]` describes; on failure, the exit status and a message.
+pub fn open_transport(config: &Config) -> Result<AnyTransport, (u8, String)> {
+    match &config.smtp {
+        SmtpConfig::Dir { path, .. } => DirTransport::new(path.clone())
+            .map(AnyTransport::Dir)
+            .map_err(|e| {
+                (
+                    exit::IO,
+                    format!("cannot use the outbox folder {}: {e}", path.display()),
+                )
+            }),
+        SmtpConfig::Smtp {
+            host,
+            port,
+            tls,
+            ca_file,
+            username,
+            password,
+            ..
+        } => {
+            let password =
+                read_secret(password).map_err(|e| (exit::USAGE, format!("smtp password: {e}")))?;
+            let settings = SmtpSettings {
+                host: host.clone(),
+                port: *port,
+                tls: *tls,
+                ca_file: ca_file.clone(),
+                username: username.clone(),
+                password,
+                timeout: Duration::from_secs(60),
+            };
+            SmtpTransport::new(&settings)
+                .map(AnyTransport::Smtp)
+                .map_err(|e| (exit::USAGE, e.to_string()))
         }
     }
 }
@@ -251,7 +280,7 @@ fn open_mailbox(cfg: &MailboxConfig) -> Result<AnyMailbox, String> {
     }
 }
 
-async fn drive<T: crate::pipeline::ports::Transport>(
+async fn drive<T: Transport>(
     ctx: &Ctx,
     mailbox: AnyMailbox,
     transport: &T,

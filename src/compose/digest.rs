@@ -82,3 +82,70 @@ pub struct SelfCheck {
     /// One line of the overall state: "All well" or what is wrong.
     pub summary: String,
 }
+
+/// A built digest message.
+#[derive(Debug, Clone)]
+pub struct DigestMessage {
+    pub message_id: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Builds the digest: plain text and HTML alternatives, with the profile charts of new
+/// submissions inline in the HTML (`charts`: Content-ID and PNG).
+pub fn message(
+    from: &str,
+    to: &[String],
+    subject: &str,
+    text: String,
+    html: String,
+    charts: Vec<(String, Vec<u8>)>,
+    now: jiff::Timestamp,
+) -> Result<DigestMessage, super::alert::AlertError> {
+    use super::alert::AlertError;
+    use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+    use lettre::message::{Attachment, Mailbox, Mailboxes, MultiPart, SinglePart, header};
+    if to.is_empty() {
+        return Err(AlertError::NoRecipient);
+    }
+    let parse = |a: &str| {
+        a.parse::<Mailbox>()
+            .map_err(|e| AlertError::Address(a.to_string(), e.to_string()))
+    };
+    let from = parse(from)?;
+    let message_id = format!(
+        "<digest.{}.{:08x}@{}>",
+        now.as_second(),
+        rand::random::<u32>(),
+        from.email.domain()
+    );
+    let mut boxes = Mailboxes::new();
+    for t in to {
+        boxes.push(parse(t)?);
+    }
+    let mut related = MultiPart::related().singlepart(SinglePart::html(html));
+    for (cid, png) in charts {
+        related = related.singlepart(
+            Attachment::new_inline(cid)
+                .body(png, ContentType::parse("image/png").expect("a valid type")),
+        );
+    }
+    let body = MultiPart::alternative()
+        .singlepart(SinglePart::plain(text))
+        .multipart(related);
+    let message = lettre::Message::builder()
+        .from(from)
+        .mailbox(header::To::from(boxes))
+        .subject(subject)
+        .message_id(Some(message_id.clone()))
+        .date(std::time::SystemTime::from(now))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".to_string(),
+        ))
+        .multipart(body)
+        .map_err(|e| AlertError::Build(e.to_string()))?;
+    Ok(DigestMessage {
+        message_id,
+        bytes: message.formatted(),
+    })
+}

@@ -3,6 +3,7 @@
 
 pub mod alert;
 pub mod delivery;
+pub mod digest;
 pub mod evaluate;
 pub mod intake;
 pub mod ports;
@@ -44,6 +45,13 @@ pub struct Ctx {
     pub intake_failing_after: std::time::Duration,
     /// The outbox's first retry delay in seconds (doubling, capped at an hour).
     pub retry_seconds: i64,
+    /// Who gets the daily digest (`digest.to`; empty: no digest), and when (`digest.at`, in
+    /// the round's time zone).
+    pub digest_to: Vec<String>,
+    pub digest_at: jiff::civil::Time,
+    /// A file whose appearance asks the running daemon for a digest now (`yjsend digest
+    /// --now` while the daemon holds the store).
+    pub digest_request: Option<std::path::PathBuf>,
     /// The wording of replies and the digest (`config/templates/`, reloaded on change).
     pub wording: crate::compose::wording::Wording,
     /// Where evaluation runs.

@@ -60,6 +60,11 @@ pub trait Mailbox {
     async fn mark_processed(&mut self, keys: &[MessageKey]) -> Result<(), MailboxError>;
     /// Moves a message that keeps failing to the quarantine folder.
     async fn quarantine(&mut self, key: &MessageKey) -> Result<(), MailboxError>;
+    /// How many messages the intake folder held at the last listing (for the digest's
+    /// self-check: mail waiting against mail handled), when known.
+    fn waiting(&self) -> Option<usize> {
+        None
+    }
     /// Waits until the folder may have changed, or `timeout` passes (IDLE, or a sleep).
     async fn wait(&mut self, timeout: std::time::Duration) -> Result<(), MailboxError>;
 }

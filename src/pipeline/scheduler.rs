@@ -9,7 +9,7 @@
 //! message in flight is always finished (stored, answered, moved) before the daemon exits.
 
 use super::ports::{Mailbox, MailboxError, Transport};
-use super::{Ctx, Tick, alert, delivery, intake};
+use super::{Ctx, Tick, alert, delivery, digest, intake};
 use crate::adapters::store::StoreError;
 use jiff::Timestamp;
 use std::time::Duration;
@@ -57,28 +57,72 @@ pub async fn run<M: Mailbox, T: Transport>(
     // Set when intake has ended (shutdown, `--once` done, or a failure); and when delivery
     // has failed, so that intake stops too.
     let (intake_over, intake_over_rx) = watch::channel(false);
-    let (delivery_failed, delivery_failed_rx) = watch::channel(false);
+    let (failed, failed_rx) = watch::channel(false);
     let intake = async {
         let stop = Stop {
             shutdown: shutdown.clone(),
-            failed: delivery_failed_rx,
+            failed: failed_rx,
         };
         let result = intake_loop(ctx, mailbox, once, pace, stop, &queued).await;
         intake_over.send_replace(true);
         result
     };
     let delivery = async {
-        let result = delivery_loop(ctx, transport, once, pace, intake_over_rx, &queued).await;
+        let result =
+            delivery_loop(ctx, transport, once, pace, intake_over_rx.clone(), &queued).await;
         if result.is_err() {
-            delivery_failed.send_replace(true);
+            failed.send_replace(true);
         }
         result
     };
-    let (a, b) = tokio::join!(intake, delivery);
-    a.and(b)
+    let digest = async {
+        let result = digest_loop(ctx, once, intake_over_rx.clone(), &queued).await;
+        if result.is_err() {
+            failed.send_replace(true);
+        }
+        result
+    };
+    // The digest first: with `--once`, a missed digest is queued before delivery drains.
+    let (c, a, b) = tokio::join!(digest, intake, delivery);
+    c.and(a).and(b)
 }
 
-/// What stops intake: the daemon's shutdown, or delivery's failure.
+/// Queues the digest when its time comes (and a missed one at start), or when asked for
+/// one through the request file (looked for every few seconds).
+async fn digest_loop(
+    ctx: &Ctx,
+    once: bool,
+    mut intake_over: watch::Receiver<bool>,
+    queued: &Notify,
+) -> Result<(), RunError> {
+    if ctx.digest_to.is_empty() {
+        return Ok(());
+    }
+    loop {
+        let now = Timestamp::now();
+        let mut sent = digest::catch_up(ctx, now)?;
+        if let Some(request) = &ctx.digest_request
+            && request.exists()
+        {
+            sent |= digest::queue(ctx, now, None)?;
+            let _ = std::fs::remove_file(request);
+        }
+        if sent {
+            queued.notify_one();
+        }
+        if once || *intake_over.borrow() {
+            return Ok(());
+        }
+        let next = digest::next_slot(ctx.digest_at, &ctx.round.timezone, now);
+        let wait = Duration::from_secs((next.as_second() - now.as_second()).clamp(1, 5) as u64);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = intake_over.changed() => {}
+        }
+    }
+}
+
+/// What stops intake: the daemon's shutdown, or the failure of delivery or the digest.
 struct Stop {
     shutdown: watch::Receiver<bool>,
     failed: watch::Receiver<bool>,
@@ -116,7 +160,7 @@ async fn intake_loop<M: Mailbox>(
             return Ok(());
         }
         let result = intake::tick(ctx, mailbox, Timestamp::now()).await;
-        if health.observe(ctx, &result)? {
+        if health.observe(ctx, &result, mailbox.waiting())? {
             queued.notify_one();
         }
         match result {
@@ -158,14 +202,15 @@ async fn intake_loop<M: Mailbox>(
     }
 }
 
-/// Whether the mailbox answers: remembered in the store (`mailbox_last_ok`, for the digest's
-/// self-check) at most once a minute, and said to the team by an alert once it has failed for
+/// Whether the mailbox answers: remembered in the store (`mailbox_last_ok` and
+/// `mailbox_waiting`, for the digest's self-check) at most once a minute, and said to the team by an alert once it has failed for
 /// longer than `alerts.intake_failing_minutes`, and again when it recovers.
 #[derive(Default)]
 struct Health {
     failing_since: Option<Timestamp>,
     alerted: bool,
     last_recorded: Option<Timestamp>,
+    last_waiting: Option<usize>,
 }
 
 impl Health {
@@ -174,6 +219,7 @@ impl Health {
         &mut self,
         ctx: &Ctx,
         result: &Result<Tick, intake::IntakeError>,
+        waiting: Option<usize>,
     ) -> Result<bool, StoreError> {
         let now = Timestamp::now();
         match result {
@@ -209,6 +255,11 @@ impl Health {
                 {
                     self.last_recorded = Some(now);
                     ctx.store.meta_set("mailbox_last_ok", &now.to_string())?;
+                }
+                if waiting.is_some() && waiting != self.last_waiting {
+                    self.last_waiting = waiting;
+                    let n = waiting.unwrap_or_default();
+                    ctx.store.meta_set("mailbox_waiting", &n.to_string())?;
                 }
                 if recovered {
                     let body = format!(

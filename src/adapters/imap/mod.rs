@@ -398,6 +398,10 @@ impl Mailbox for ImapMailbox {
         self.move_to(std::slice::from_ref(key), folder).await
     }
 
+    fn waiting(&self) -> Option<usize> {
+        self.conn.as_ref().map(|c| c.exists as usize)
+    }
+
     async fn wait(&mut self, timeout: Duration) -> Result<(), MailboxError> {
         self.ensure().await?;
         let use_idle = self.settings.idle && self.conn.as_ref().is_some_and(|c| c.can_idle);

@@ -1,0 +1,437 @@
+//! The daily triage digest: built from the store at `digest.at` (the round's local time),
+//! queued in the outbox like every other message, and recorded in the same transaction as the
+//! period it covers, so it is never lost and never sent twice. A digest whose time passed
+//! while the daemon was down is sent when it starts, once; on the very first start none counts
+//! as missed.
+
+use super::Ctx;
+use crate::adapters::store::{NewOutgoing, OutboxState, Record, RecordState, StoreError};
+use crate::compose::digest::{
+    AttentionLine, Counts, DigestView, SelfCheck, SubmissionLine, message,
+};
+use crate::domain::statement::{Score, Scores, StatementId};
+use jiff::Timestamp;
+use jiff::civil::Time;
+use jiff::tz::TimeZone;
+use tracing::{info, warn};
+
+/// Meta keys: the last slot covered, the first record the next digest includes.
+const SLOT: &str = "digest_slot";
+const NEXT_RECORD: &str = "digest_next_record";
+
+/// Charts per digest at most: a busy day's digest stays a sensible size.
+const MAX_CHARTS: usize = 20;
+
+/// The latest time of day `at` (in `tz`) at or before `now`.
+pub fn latest_slot(at: Time, tz: &TimeZone, now: Timestamp) -> Timestamp {
+    let local = now.to_zoned(tz.clone());
+    let today = local.date().to_datetime(at);
+    let candidate = tz
+        .to_ambiguous_zoned(today)
+        .compatible()
+        .map(|z| z.timestamp())
+        .unwrap_or(now);
+    if candidate <= now {
+        return candidate;
+    }
+    let yesterday = local
+        .date()
+        .yesterday()
+        .map(|d| d.to_datetime(at))
+        .unwrap_or(today);
+    tz.to_ambiguous_zoned(yesterday)
+        .compatible()
+        .map(|z| z.timestamp())
+        .unwrap_or(now)
+}
+
+/// The next time of day `at` after `now`.
+pub fn next_slot(at: Time, tz: &TimeZone, now: Timestamp) -> Timestamp {
+    let local = now.to_zoned(tz.clone());
+    for date in [Some(local.date()), local.date().tomorrow().ok()]
+        .into_iter()
+        .flatten()
+    {
+        if let Ok(z) = tz.to_ambiguous_zoned(date.to_datetime(at)).compatible()
+            && z.timestamp() > now
+        {
+            return z.timestamp();
+        }
+    }
+    now + jiff::SignedDuration::from_hours(24)
+}
+
+/// Queues the digest if a slot has passed since the last one. Returns whether one was queued.
+pub fn catch_up(ctx: &Ctx, now: Timestamp) -> Result<bool, StoreError> {
+    if ctx.digest_to.is_empty() {
+        return Ok(false);
+    }
+    let slot = latest_slot(ctx.digest_at, &ctx.round.timezone, now);
+    match ctx.store.meta_get(SLOT)? {
+        None => {
+            // The first start: nothing was missed; the first digest is the next slot's.
+            ctx.store.meta_set(SLOT, &slot.to_string())?;
+            Ok(false)
+        }
+        Some(last) if last.parse::<Timestamp>().is_ok_and(|l| l >= slot) => Ok(false),
+        Some(_) => queue(ctx, now, Some(slot)),
+    }
+}
+
+/// The first record the next digest covers (0: every record).
+pub fn next_record(ctx: &Ctx) -> Result<u64, StoreError> {
+    Ok(ctx
+        .store
+        .meta_get(NEXT_RECORD)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Builds and queues a digest now (`slot`: the scheduled time it stands for, if any).
+pub fn queue(ctx: &Ctx, now: Timestamp, slot: Option<Timestamp>) -> Result<bool, StoreError> {
+    let Built {
+        view,
+        charts,
+        next_record,
+    } = view(ctx, now, next_record(ctx)?)?;
+    let subject = format!(
+        "[yjsend] Digest for {}: {} new, {} needing attention",
+        view.date,
+        view.submissions.len(),
+        view.attention.len()
+    );
+    let rendered = ctx
+        .wording
+        .render("digest.txt.j2", &view)
+        .and_then(|text| Ok((text, ctx.wording.render("digest.html.j2", &view)?)));
+    let (text, html) = match rendered {
+        Ok(t) => t,
+        Err(e) => {
+            warn!(error = %e, "The digest could not be rendered.");
+            return Ok(false);
+        }
+    };
+    let built = match message(&ctx.from, &ctx.digest_to, &subject, text, html, charts, now) {
+        Ok(m) => m,
+        Err(e) => {
+            warn!(error = %e, "The digest could not be built.");
+            return Ok(false);
+        }
+    };
+    let mut meta = vec![(NEXT_RECORD, next_record.to_string())];
+    if let Some(slot) = slot {
+        meta.push((SLOT, slot.to_string()));
+    }
+    ctx.store.enqueue_with_meta(
+        NewOutgoing {
+            kind: "digest".into(),
+            message_id: Some(built.message_id),
+            envelope_from: ctx.own_addresses.first().cloned().unwrap_or_default(),
+            recipients: ctx.digest_to.clone(),
+            bytes: built.bytes,
+        },
+        now.as_second(),
+        &meta,
+    )?;
+    info!(
+        submissions = view.submissions.len(),
+        attention = view.attention.len(),
+        "Digest queued."
+    );
+    Ok(true)
+}
+
+fn verdict_words(v: Option<&str>) -> String {
+    match v {
+        Some("eligible") => "eligible".into(),
+        Some("not_eligible") => "not eligible".into(),
+        Some("incomplete") => "incomplete".into(),
+        Some(other) => other.replace('_', " "),
+        None => "-".into(),
+    }
+}
+
+fn scores_of(map: &std::collections::BTreeMap<String, u8>) -> Scores {
+    map.iter()
+        .filter_map(|(k, v)| Some((StatementId::from_key(k)?, Score::new(*v)?)))
+        .collect()
+}
+
+/// Problem codes that mean a file or the message could not be read as sent.
+const READING_PROBLEMS: [&str; 9] = [
+    "encrypted_attachment",
+    "corrupt_attachment",
+    "unsupported_format",
+    "unreadable_document",
+    "link_instead_of_attachment",
+    "ambiguous_grid",
+    "ambiguous_score",
+    "evaluation_timeout",
+    "malformed_message",
+];
+
+/// What about this record needs a person, if anything.
+fn attention(r: &Record) -> Option<(String, String)> {
+    let first_problem = || {
+        r.problems
+            .first()
+            .map(|(_, d)| d.clone())
+            .unwrap_or_default()
+    };
+    if r.state == RecordState::Quarantined {
+        let detail = r
+            .problems
+            .first()
+            .map(|(_, d)| d.clone())
+            .unwrap_or_else(|| format!("Evaluation failed {} times.", r.attempts));
+        return Some(("Quarantined".into(), detail));
+    }
+    if r.duplicate_of.is_some() || r.classification.as_deref() == Some("automatic") {
+        return None;
+    }
+    if r.classification.as_deref() == Some("no_grid") {
+        return Some(match &r.no_reply_reason {
+            Some(reason) => ("For the team".into(), reason.clone()),
+            None if r.partnership.is_none() => ("Unknown sender, no grid".into(), first_problem()),
+            None => ("No readable grid".into(), first_problem()),
+        });
+    }
+    if r.partnership.is_none() {
+        return Some(("Unknown sender".into(), first_problem()));
+    }
+    if let Some((_, detail)) = r
+        .problems
+        .iter()
+        .find(|(code, _)| READING_PROBLEMS.contains(&code.as_str()))
+    {
+        return Some(("Problems reading".into(), detail.clone()));
+    }
+    r.no_reply_reason
+        .as_ref()
+        .map(|reason| ("Not answered".into(), reason.clone()))
+}
+
+/// A digest's content before it is rendered.
+pub struct Built {
+    pub view: DigestView,
+    /// Content-ID and PNG of each new submission's profile chart.
+    pub charts: Vec<(String, Vec<u8>)>,
+    /// The first record the digest after this one covers.
+    pub next_record: u64,
+}
+
+/// Builds the digest's view of the records from `first` on.
+pub fn view(ctx: &Ctx, now: Timestamp, first: u64) -> Result<Built, StoreError> {
+    let tz = &ctx.round.timezone;
+    let local = |t: Timestamp, f: &str| t.to_zoned(tz.clone()).strftime(f).to_string();
+    let parse = |s: &str| s.parse::<Timestamp>().ok();
+    let today = now.to_zoned(tz.clone()).date();
+    let deadline_day = ctx.round.deadline.to_zoned(tz.clone()).date();
+    let days_to_deadline = today
+        .until(deadline_day)
+        .map(|s| s.get_days() as i64)
+        .unwrap_or(0);
+
+    let mut counts = Counts {
+        partnerships: ctx.roster.partnerships.len(),
+        ..Counts::default()
+    };
+    let mut chase = Vec::new();
+    for p in &ctx.roster.partnerships {
+        match ctx.store.latest_submission(&p.id)? {
+            Some(r) => {
+                counts.received += 1;
+                counts.quality_mark += usize::from(r.quality_mark.as_deref() == Some("eligible"));
+                counts.quality_lead += usize::from(r.quality_lead.as_deref() == Some("eligible"));
+                counts.incomplete += usize::from(r.quality_mark.as_deref() == Some("incomplete"));
+                counts.late += usize::from(r.on_time == Some(false));
+            }
+            None => chase.push(p.name.clone()),
+        }
+    }
+
+    let records = ctx.store.records_from(first)?;
+    let next_record = records.iter().map(|r| r.id + 1).max().unwrap_or(first);
+    let mut submissions = Vec::new();
+    let mut attention_lines = Vec::new();
+    let mut charts = Vec::new();
+    let mut last_reference: std::collections::HashMap<String, String> = Default::default();
+    for r in &records {
+        let is_submission =
+            r.classification.as_deref() == Some("submission") && r.duplicate_of.is_none();
+        if is_submission && let Some(reference) = &r.reference {
+            let partnership = r.partnership.as_deref().unwrap_or("");
+            let part = ctx.roster.get(partnership);
+            let name = part.map_or_else(|| "(unknown)".to_string(), |p| p.name.clone());
+            let mut chart_cid = None;
+            if charts.len() < MAX_CHARTS && !r.scores.is_empty() {
+                let scores = scores_of(&r.scores);
+                let baseline = part.and_then(|p| p.baseline.as_ref());
+                if let Ok(png) = crate::compose::chart::profile_png(&name, baseline, &scores) {
+                    let cid = format!("chart-{reference}@yjsend");
+                    charts.push((cid.clone(), png));
+                    chart_cid = Some(cid);
+                }
+            }
+            // An earlier submission of the same partnership in this digest is replaced.
+            let replaces = last_reference.insert(partnership.to_string(), reference.clone());
+            submissions.push(SubmissionLine {
+                reference: reference.clone(),
+                partnership: name,
+                received: parse(&r.received_at)
+                    .map(|t| local(t, "%-d %b %H:%M"))
+                    .unwrap_or_default(),
+                quality_mark: verdict_words(r.quality_mark.as_deref()),
+                quality_lead: verdict_words(r.quality_lead.as_deref()),
+                signoff: r.signoff_verified,
+                on_time: r.on_time,
+                problems: r.problems.iter().map(|(code, _)| code.clone()).collect(),
+                replaces,
+                chart_cid,
+            });
+        }
+        if let Some((what, detail)) = attention(r) {
+            attention_lines.push(AttentionLine {
+                reference: r.reference.clone(),
+                what,
+                from: r.from.clone(),
+                subject: r.subject.clone(),
+                detail,
+            });
+        }
+    }
+    submissions.reverse();
+
+    let outbox = ctx.store.outbox_items()?;
+    let failed: Vec<_> = outbox
+        .iter()
+        .filter(|i| i.state == OutboxState::Failed)
+        .collect();
+    let pending = outbox
+        .iter()
+        .filter(|i| i.state == OutboxState::Pending)
+        .count();
+    for item in &failed {
+        let record = item
+            .record_id
+            .map(|id| ctx.store.record(id))
+            .transpose()?
+            .flatten();
+        attention_lines.push(AttentionLine {
+            reference: record.as_ref().and_then(|r| r.reference.clone()),
+            what: format!("{} not delivered", capitalised(&item.kind)),
+            from: None,
+            subject: record.and_then(|r| r.subject),
+            detail: format!(
+                "To {}: {}",
+                item.recipients.join(", "),
+                item.last_error.clone().unwrap_or_default()
+            ),
+        });
+    }
+    counts.attention = attention_lines.len();
+
+    let last_ok = ctx
+        .store
+        .meta_get("mailbox_last_ok")?
+        .and_then(|s| parse(&s));
+    let mut problems = Vec::new();
+    match last_ok {
+        None => problems.push("The mailbox has not been read yet.".to_string()),
+        Some(t) if now.duration_since(t).as_secs() > 3600 => problems.push(format!(
+            "The mailbox has not been read since {}.",
+            local(t, "%-d %B %Y at %H:%M")
+        )),
+        Some(_) => {}
+    }
+    if !failed.is_empty() {
+        problems.push(format!(
+            "{} message{} could not be delivered.",
+            failed.len(),
+            if failed.len() == 1 { "" } else { "s" }
+        ));
+    }
+    let self_check = SelfCheck {
+        mailbox_last_ok: last_ok.map(|t| local(t, "%-d %B %Y at %H:%M")),
+        mailbox_waiting: ctx
+            .store
+            .meta_get("mailbox_waiting")?
+            .and_then(|s| s.parse().ok()),
+        ledger: ctx.store.record_count(),
+        outbox_pending: pending,
+        outbox_failed: failed.len(),
+        credentials_expire: None,
+        summary: if problems.is_empty() {
+            "All well.".into()
+        } else {
+            problems.join(" ")
+        },
+    };
+    let view = DigestView {
+        round_name: ctx.round.name.clone(),
+        date: local(now, "%A %-d %B %Y"),
+        deadline: local(ctx.round.deadline, "%-d %B %Y at %H:%M"),
+        days_to_deadline,
+        counts,
+        submissions,
+        attention: attention_lines,
+        self_check,
+        chase,
+    };
+    Ok(Built {
+        view,
+        charts,
+        next_record,
+    })
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tz() -> TimeZone {
+        TimeZone::get("Europe/London").unwrap()
+    }
+
+    #[test]
+    fn the_slot_is_today_once_the_time_has_passed_and_yesterday_before() {
+        let at = jiff::civil::time(8, 0, 0, 0);
+        let after: Timestamp = "2018-02-20T08:30:00Z".parse().unwrap();
+        assert_eq!(
+            latest_slot(at, &tz(), after).to_string(),
+            "2018-02-20T08:00:00Z"
+        );
+        let before: Timestamp = "2018-02-20T07:30:00Z".parse().unwrap();
+        assert_eq!(
+            latest_slot(at, &tz(), before).to_string(),
+            "2018-02-19T08:00:00Z"
+        );
+        assert_eq!(
+            next_slot(at, &tz(), before).to_string(),
+            "2018-02-20T08:00:00Z"
+        );
+        assert_eq!(
+            next_slot(at, &tz(), after).to_string(),
+            "2018-02-21T08:00:00Z"
+        );
+    }
+
+    #[test]
+    fn slots_follow_local_time_across_the_clock_change() {
+        // British Summer Time began on 25 March 2018: 08:00 local is 07:00 UTC from then.
+        let at = jiff::civil::time(8, 0, 0, 0);
+        let now: Timestamp = "2018-03-26T12:00:00Z".parse().unwrap();
+        assert_eq!(
+            latest_slot(at, &tz(), now).to_string(),
+            "2018-03-26T07:00:00Z"
+        );
+    }
+}
