@@ -23,14 +23,16 @@ pub enum AlertError {
     Build(String),
 }
 
-/// Builds an alert from `from` to `to` with "[yjsend] " before the subject.
-pub fn build(
+/// The head of a message to the team (an alert, the digest): From, To, Subject, a fresh
+/// Message-ID (`<kind>.<time>.<random>@<our domain>`), Date, and `Auto-Submitted:
+/// auto-generated`. Returns the builder and the Message-ID.
+pub fn team_message(
+    kind: &str,
     from: &str,
     to: &[String],
     subject: &str,
-    body: &str,
     now: Timestamp,
-) -> Result<Alert, AlertError> {
+) -> Result<(lettre::message::MessageBuilder, String), AlertError> {
     if to.is_empty() {
         return Err(AlertError::NoRecipient);
     }
@@ -40,7 +42,7 @@ pub fn build(
     };
     let from = parse(from)?;
     let message_id = format!(
-        "<alert.{}.{:08x}@{}>",
+        "<{kind}.{}.{:08x}@{}>",
         now.as_second(),
         rand::random::<u32>(),
         from.email.domain()
@@ -49,16 +51,30 @@ pub fn build(
     for t in to {
         boxes.push(parse(t)?);
     }
-    let message = lettre::Message::builder()
+    let builder = lettre::Message::builder()
         .from(from)
         .mailbox(header::To::from(boxes))
-        .subject(format!("[yjsend] {subject}"))
+        .subject(subject)
         .message_id(Some(message_id.clone()))
         .date(std::time::SystemTime::from(now))
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             "auto-generated".to_string(),
-        ))
+        ));
+    Ok((builder, message_id))
+}
+
+/// Builds an alert from `from` to `to` with "[yjsend] " before the subject.
+pub fn build(
+    from: &str,
+    to: &[String],
+    subject: &str,
+    body: &str,
+    now: Timestamp,
+) -> Result<Alert, AlertError> {
+    let (builder, message_id) =
+        team_message("alert", from, to, &format!("[yjsend] {subject}"), now)?;
+    let message = builder
         .singlepart(SinglePart::plain(body.to_string()))
         .map_err(|e| AlertError::Build(e.to_string()))?;
     Ok(Alert {

@@ -102,26 +102,9 @@ pub fn message(
     now: jiff::Timestamp,
 ) -> Result<DigestMessage, super::alert::AlertError> {
     use super::alert::AlertError;
-    use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-    use lettre::message::{Attachment, Mailbox, Mailboxes, MultiPart, SinglePart, header};
-    if to.is_empty() {
-        return Err(AlertError::NoRecipient);
-    }
-    let parse = |a: &str| {
-        a.parse::<Mailbox>()
-            .map_err(|e| AlertError::Address(a.to_string(), e.to_string()))
-    };
-    let from = parse(from)?;
-    let message_id = format!(
-        "<digest.{}.{:08x}@{}>",
-        now.as_second(),
-        rand::random::<u32>(),
-        from.email.domain()
-    );
-    let mut boxes = Mailboxes::new();
-    for t in to {
-        boxes.push(parse(t)?);
-    }
+    use lettre::message::header::ContentType;
+    use lettre::message::{Attachment, MultiPart, SinglePart};
+    let (builder, message_id) = super::alert::team_message("digest", from, to, subject, now)?;
     let mut related = MultiPart::related().singlepart(SinglePart::html(html));
     for (cid, png) in charts {
         related = related.singlepart(
@@ -132,16 +115,7 @@ pub fn message(
     let body = MultiPart::alternative()
         .singlepart(SinglePart::plain(text))
         .multipart(related);
-    let message = lettre::Message::builder()
-        .from(from)
-        .mailbox(header::To::from(boxes))
-        .subject(subject)
-        .message_id(Some(message_id.clone()))
-        .date(std::time::SystemTime::from(now))
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("Auto-Submitted"),
-            "auto-generated".to_string(),
-        ))
+    let message = builder
         .multipart(body)
         .map_err(|e| AlertError::Build(e.to_string()))?;
     Ok(DigestMessage {
