@@ -599,3 +599,44 @@ async fn the_daily_digest_is_sent_once_per_slot_and_a_missed_one_at_start_but_no
     assert!(digest.contains("Auto-Submitted: auto-generated"));
     assert!(digest.contains("image/png"), "the new submission's chart");
 }
+
+#[tokio::test]
+async fn a_resubmission_says_what_it_replaces_and_which_scores_changed() {
+    let mut app = App::new();
+    app.deliver(
+        "1.a:2,",
+        &submission(
+            "<s1@oxfordshire.example>",
+            "send.lead@oxfordshire.example",
+            "",
+        ),
+    );
+    app.run_once().await;
+    let second = String::from_utf8(submission(
+        "<s2@oxfordshire.example>",
+        "send.lead@oxfordshire.example",
+        "",
+    ))
+    .unwrap()
+    .replace("Statement 4a: 7", "Statement 4a: 8");
+    app.deliver("2.b:2,", second.as_bytes());
+    app.run_once().await;
+    let sent = app.sent();
+    let reply = sent
+        .iter()
+        .find(|m| m.contains("In-Reply-To: <s2@oxfordshire.example>"))
+        .expect("the second reply");
+    let parsed = mail_parser::MessageParser::default()
+        .parse(reply.as_bytes())
+        .unwrap();
+    let text = parsed.body_text(0).unwrap().replace("\r\n", "\n");
+    assert!(
+        text.contains("This submission replaces your earlier one, YJS-2018-0001."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Changed since your last submission: 4a 7 -> 8."),
+        "{text}"
+    );
+    assert!(text.contains("  4a   8  (baseline 6, +2)"), "{text}");
+}
