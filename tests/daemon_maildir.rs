@@ -74,6 +74,8 @@ fn ctx(store: Store) -> Ctx {
         digest_to: vec!["project.team@example.org".into()],
         digest_at: jiff::civil::time(8, 0, 0, 0),
         digest_request: None,
+        outbox_wake: Default::default(),
+        claim_seconds: 2 * 86_400,
         intake_failing_after: std::time::Duration::from_secs(1800),
         wording: yjsend::compose::wording::Wording::builtin(),
         evaluator: yjsend::pipeline::Evaluator::InProcess,

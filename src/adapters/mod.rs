@@ -2,6 +2,7 @@
 //! store. Nothing in `domain` or `extract` knows they exist.
 
 pub mod dir;
+pub mod http;
 pub mod imap;
 pub mod maildir;
 pub mod smtp;

@@ -5,6 +5,7 @@
 //! outside world sees depends on a write (before sending, before moving a message). A record
 //! and the replies it causes are written in one transaction, so a crash leaves both or neither.
 
+use crate::domain::panel::case::Case;
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -87,6 +88,8 @@ pub struct Record {
 #[serde(rename_all = "snake_case")]
 pub enum OutboxState {
     Pending,
+    /// Drafted and held until the team releases it (panel outcome emails).
+    Held,
     Sent,
     /// Permanently refused, or failed too often: kept and shown to the team, never dropped.
     Failed,
@@ -136,6 +139,24 @@ pub struct Store {
     outbox_pending: sled::Tree,
     meta: sled::Tree,
     sender_replies: sled::Tree,
+    /// Panel cases by reference, and each submission's reference → its case's.
+    cases: sled::Tree,
+    case_of: sled::Tree,
+    /// Who did what, when: append-only, keyed by a rising id.
+    audit: sled::Tree,
+    /// Serialises read-modify-write of cases (one process; pulls must never collide).
+    case_lock: std::sync::Arc<std::sync::Mutex<()>>,
+}
+
+/// One line of the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub who: String,
+    /// `pull`, `open_case`, `read_file`, `decide`, `release`, `skip_conflict`, …
+    pub action: String,
+    pub case: Option<String>,
+    pub detail: String,
 }
 
 fn be(id: u64) -> [u8; 8] {
@@ -169,6 +190,10 @@ impl Store {
             outbox_pending: db.open_tree("outbox_pending")?,
             meta: db.open_tree("meta")?,
             sender_replies: db.open_tree("sender_replies")?,
+            cases: db.open_tree("cases")?,
+            case_of: db.open_tree("case_of")?,
+            audit: db.open_tree("audit")?,
+            case_lock: Default::default(),
             db,
         };
         store.index_pending()?;
@@ -398,9 +423,125 @@ impl Store {
         Ok(id)
     }
 
+    /// Holds case changes to one at a time: take it around a read-modify-write of cases.
+    pub fn lock_cases(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.case_lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The case a submission reference belongs to (the case's own reference works too).
+    pub fn case(&self, reference: &str) -> Result<Option<Case>, StoreError> {
+        let key = match self.case_of.get(reference)? {
+            Some(k) => k.to_vec(),
+            None => reference.as_bytes().to_vec(),
+        };
+        self.cases.get(key)?.map(|v| decode(&v)).transpose()
+    }
+
+    /// Every case.
+    pub fn cases(&self) -> Result<Vec<Case>, StoreError> {
+        self.cases.iter().map(|e| decode(&e?.1)).collect()
+    }
+
+    /// Saves a case and indexes its submissions (take [`Store::lock_cases`] around it).
+    pub fn save_case(&self, case: &Case) -> Result<(), StoreError> {
+        (&self.cases, &self.case_of).transaction(|(cases, case_of)| {
+            cases.insert(case.reference.as_bytes(), encode(case))?;
+            for s in &case.submissions {
+                case_of.insert(s.as_bytes(), case.reference.as_bytes())?;
+            }
+            Ok::<_, ConflictableTransactionError<StoreError>>(())
+        })?;
+        Ok(())
+    }
+
+    /// Appends to the audit trail.
+    pub fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let id = self.db.generate_id()?;
+        self.audit.insert(be(id), encode(entry))?;
+        Ok(())
+    }
+
+    /// The audit trail, oldest first; of one case when `case` is given.
+    pub fn audit_trail(&self, case: Option<&str>) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut out = Vec::new();
+        for e in self.audit.iter() {
+            let entry: AuditEntry = decode(&e?.1)?;
+            if case.is_none() || entry.case.as_deref() == case {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Releases every held message (drafted outcomes) to be sent; returns their ids.
+    pub fn release_held(&self, now: i64) -> Result<Vec<u64>, StoreError> {
+        let mut released = Vec::new();
+        for item in self.outbox_items()? {
+            if item.state == OutboxState::Held {
+                let mut item = item;
+                item.state = OutboxState::Pending;
+                item.next_attempt_at = now;
+                self.save_outbox(&item)?;
+                released.push(item.id);
+            }
+        }
+        Ok(released)
+    }
+
     /// Queues a message that belongs to no submission (an alert, the digest) in the outbox.
     pub fn enqueue(&self, out: NewOutgoing, now: i64) -> Result<u64, StoreError> {
         self.enqueue_with_meta(out, now, &[])
+    }
+
+    /// Queues a message about a record (a panel email), remembering its Message-ID as ours
+    /// so that answers to it thread back to the record; `held`: drafted, sent only when the
+    /// team releases it ([`Store::release_held`]).
+    pub fn queue_for_record(
+        &self,
+        out: NewOutgoing,
+        record_id: Option<u64>,
+        held: bool,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let id = self.db.generate_id()?;
+        let item = OutboxItem {
+            id,
+            record_id,
+            kind: out.kind.clone(),
+            envelope_from: out.envelope_from.clone(),
+            recipients: out.recipients.clone(),
+            attempts: 0,
+            state: if held {
+                OutboxState::Held
+            } else {
+                OutboxState::Pending
+            },
+            next_attempt_at: now,
+            last_error: None,
+            created_at: now,
+        };
+        (
+            &self.outbox,
+            &self.outbox_bytes,
+            &self.outbox_pending,
+            &self.meta,
+        )
+            .transaction(|(outbox, bytes, pending, meta)| {
+                outbox.insert(&be(id), encode(&item))?;
+                bytes.insert(&be(id), out.bytes.as_slice())?;
+                if !held {
+                    pending.insert(&be(id), &[])?;
+                }
+                if let Some(mid) = &out.message_id
+                    && let Some(r) = record_id
+                {
+                    meta.insert(format!("ours:{mid}").as_bytes(), &be(r))?;
+                }
+                Ok::<_, ConflictableTransactionError<StoreError>>(())
+            })?;
+        Ok(id)
     }
 
     /// The reference the next submission would get (for rendering a reply before storing).

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod digest;
 pub mod human;
+pub mod panel;
 pub mod report;
 pub mod run;
 pub mod template;
@@ -32,6 +33,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// The triage digest on demand: `--now` sends it, `--print` shows it
     Digest(digest::DigestArgs),
+    /// The panel's client of the daemon's API: queue, pull, show, decide, release, token
+    Panel(panel::PanelArgs),
     /// Write the grid template (xlsx), filled with a partnership's baseline when given
     Template(template::TemplateArgs),
     /// Validate the configuration and the roster
@@ -104,6 +107,10 @@ pub fn run(cli: Cli) -> ExitCode {
             Ok(config) => digest::run(args, &config),
             Err(code) => code,
         },
+        Command::Panel(args) => match load_config(&cli) {
+            Ok(config) => panel::run(args, &config),
+            Err(code) => code,
+        },
         Command::Template(args) => match load_config(&cli) {
             Ok(config) => template::run(args, &config),
             Err(code) => code,
@@ -118,6 +125,18 @@ pub fn run(cli: Cli) -> ExitCode {
                 if let Err(e) = crate::compose::wording::Wording::open(dir) {
                     eprintln!("{}: {e}", dir.display());
                     return ExitCode::from(exit::USAGE);
+                }
+                let tokens = &config.panel.tokens_file;
+                if tokens.exists() {
+                    let checked = std::fs::read_to_string(tokens)
+                        .map_err(|e| e.to_string())
+                        .and_then(|t| {
+                            crate::domain::panel::members::parse(&t).map_err(|e| e.to_string())
+                        });
+                    if let Err(e) = checked {
+                        eprintln!("{}: {e}", tokens.display());
+                        return ExitCode::from(exit::USAGE);
+                    }
                 }
                 println!(
                     "{}: OK ({} partnerships, deadline {}; wording from {})",

@@ -76,6 +76,8 @@ pub fn context(config: &Config, store: Store, evaluator: Evaluator, wording: Wor
         digest_to: config.digest.to.clone(),
         digest_at: config.digest.at,
         digest_request: Some(digest_request_path(config)),
+        outbox_wake: Default::default(),
+        claim_seconds: (config.panel.claim_minutes * 60) as i64,
         intake_failing_after: Duration::from_secs(config.alerts.intake_failing_minutes * 60),
         evaluator,
     }
@@ -133,7 +135,7 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
             return ExitCode::from(exit::USAGE);
         }
     };
-    let ctx = context(config, store, evaluator, wording);
+    let ctx = std::sync::Arc::new(context(config, store, evaluator, wording));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -161,7 +163,22 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
             return ExitCode::from(code);
         }
     };
+    let server = if args.once {
+        None
+    } else {
+        match start_panel(config, ctx.clone(), stop_rx.clone()).await {
+            Ok(s) => s,
+            Err(message) => {
+                eprintln!("yjsend: {message}");
+                return ExitCode::from(exit::USAGE);
+            }
+        }
+    };
     let result = drive(&ctx, mailbox, &transport, args.once, pace, stop_rx).await;
+    if let Some(server) = server {
+        // Stops with the same signal; give in-flight requests a moment.
+        let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+    }
     match result {
         Ok(()) => {
             let _ = ctx.store.flush().await;
@@ -173,6 +190,35 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
             ExitCode::from(exit::IO)
         }
     }
+}
+
+/// Starts the panel API on `panel.listen` (none when it is empty).
+async fn start_panel(
+    config: &Config,
+    ctx: std::sync::Arc<Ctx>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<Option<tokio::task::JoinHandle<()>>, String> {
+    let Some(listen) = &config.panel.listen else {
+        return Ok(None);
+    };
+    let members = crate::adapters::http::MembersFile::open(config.panel.tokens_file.clone())?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen} (panel.listen): {e}"))?;
+    info!(listen, "Panel API listening.");
+    let state = std::sync::Arc::new(crate::adapters::http::AppState { ctx, members });
+    Ok(Some(tokio::spawn(async move {
+        let shutdown = async move {
+            while !*stop.borrow() {
+                if stop.changed().await.is_err() {
+                    break;
+                }
+            }
+        };
+        if let Err(e) = crate::adapters::http::serve(listener, state, shutdown).await {
+            error!(error = %e, "The panel API stopped.");
+        }
+    })))
 }
 
 /// The configured way out, either kind.

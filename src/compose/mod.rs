@@ -5,6 +5,7 @@
 pub mod alert;
 pub mod chart;
 pub mod digest;
+pub mod outcome;
 pub mod reply;
 pub mod samples;
 pub mod template;

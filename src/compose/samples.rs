@@ -223,3 +223,35 @@ pub fn digest() -> DigestView {
         chase: vec!["Newshire".into(), "Lowshire".into()],
     }
 }
+
+/// One panel email of each kind.
+pub fn outcomes() -> Vec<super::outcome::OutcomeView> {
+    [
+        "quality_mark",
+        "quality_lead",
+        "not_yet",
+        "request_info",
+        "visit",
+    ]
+    .iter()
+    .map(|o| super::outcome::OutcomeView {
+        outcome: o.to_string(),
+        award: match *o {
+            "quality_mark" => Some("Quality Mark".into()),
+            "quality_lead" => Some("Quality Lead".into()),
+            _ => None,
+        },
+        partnership: "Oxfordshire".into(),
+        reference: "YJS-2018-0042".into(),
+        round_name: "Quality Mark and Quality Lead 2018".into(),
+        feedback: if *o == "quality_mark" {
+            String::new()
+        } else {
+            "Please send the case study for statement 8.".into()
+        },
+        child_first: *o == "quality_lead",
+        redesignation: *o == "quality_lead",
+        outcomes_by: Some("16 March 2018".into()),
+    })
+    .collect()
+}

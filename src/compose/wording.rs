@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 /// The templates, by file name, with their built-in text.
-pub const TEMPLATES: [(&str, &str); 4] = [
+pub const TEMPLATES: [(&str, &str); 5] = [
     (
         "reply.txt.j2",
         include_str!("../../config/templates/reply.txt.j2"),
@@ -28,6 +28,10 @@ pub const TEMPLATES: [(&str, &str); 4] = [
     (
         "digest.html.j2",
         include_str!("../../config/templates/digest.html.j2"),
+    ),
+    (
+        "outcome.txt.j2",
+        include_str!("../../config/templates/outcome.txt.j2"),
     ),
 ];
 
@@ -119,6 +123,9 @@ fn check(env: &Environment<'static>) -> Result<(), WordingError> {
     let digest = super::samples::digest();
     for name in ["digest.txt.j2", "digest.html.j2"] {
         render_in(env, name, &digest)?;
+    }
+    for outcome in super::samples::outcomes() {
+        render_in(env, "outcome.txt.j2", &outcome)?;
     }
     Ok(())
 }

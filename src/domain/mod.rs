@@ -8,6 +8,7 @@ pub mod case_study;
 pub mod eligibility;
 pub mod evaluation;
 pub mod grid;
+pub mod panel;
 pub mod problem;
 pub mod roster;
 pub mod round;

@@ -313,15 +313,55 @@ fn store_result(
     }
     let sender = evaluation.from.clone().unwrap_or_default();
     let replying = !outgoing.is_empty();
-    let record = ctx
+    let mut record = ctx
         .store
         .complete(record, reference.as_deref(), outgoing, now.as_second())?;
+    // The panel's side: a submission opens or joins its case; a message in the thread of a
+    // case waiting for information is the answer.
+    if record.duplicate_of.is_none() {
+        if evaluation.classification == Classification::Submission {
+            super::panel::on_submission(ctx, &record, now.as_second())?;
+        } else if let Some(case_ref) = panel_answer(ctx, &evaluation, &record, now)? {
+            record.no_reply_reason = Some(format!(
+                "an answer to the panel's request for information on {case_ref}: added to its case"
+            ));
+            ctx.store.update(&record)?;
+        }
+    }
     if replying {
         let since = now.as_second() - ctx.window_hours * 3600;
         ctx.store
             .sender_replies(&sender, since, now.as_second(), true)?;
     }
     Ok(record)
+}
+
+/// Lands a message on the case whose request for information it answers (it replies in the
+/// thread of the case's submission). Returns the case's reference.
+fn panel_answer(
+    ctx: &Ctx,
+    e: &Evaluation,
+    record: &Record,
+    now: Timestamp,
+) -> Result<Option<String>, StoreError> {
+    for id in e
+        .envelope
+        .in_reply_to
+        .iter()
+        .chain(e.envelope.references.iter().rev())
+    {
+        if let Some(submission) = ctx.store.answered_by(id)? {
+            let answer = record
+                .message_id
+                .clone()
+                .unwrap_or_else(|| record.ledger_key.clone());
+            if super::panel::on_answer(ctx, &submission, &answer, now.as_second())? {
+                return Ok(submission.reference);
+            }
+            return Ok(None);
+        }
+    }
+    Ok(None)
 }
 
 fn policy_input(ctx: &Ctx, e: &Evaluation, now: Timestamp) -> Result<PolicyInput, StoreError> {

@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod digest;
 pub mod evaluate;
 pub mod intake;
+pub mod panel;
 pub mod ports;
 pub mod reply_policy;
 pub mod scheduler;
@@ -52,6 +53,10 @@ pub struct Ctx {
     /// A file whose appearance asks the running daemon for a digest now (`yjsend digest
     /// --now` while the daemon holds the store).
     pub digest_request: Option<std::path::PathBuf>,
+    /// Wakes delivery when something is queued (by intake, the digest, the panel API).
+    pub outbox_wake: tokio::sync::Notify,
+    /// How long a panel member's claim on a case lasts untouched (`panel.claim_minutes`).
+    pub claim_seconds: i64,
     /// The wording of replies and the digest (`config/templates/`, reloaded on change).
     pub wording: crate::compose::wording::Wording,
     /// Where evaluation runs.

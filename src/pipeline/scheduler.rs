@@ -53,7 +53,7 @@ pub async fn run<M: Mailbox, T: Transport>(
     pace: Pace,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), RunError> {
-    let queued = Notify::new();
+    let queued = &ctx.outbox_wake;
     // Set when intake has ended (shutdown, `--once` done, or a failure); and when delivery
     // has failed, so that intake stops too.
     let (intake_over, intake_over_rx) = watch::channel(false);
@@ -63,20 +63,20 @@ pub async fn run<M: Mailbox, T: Transport>(
             shutdown: shutdown.clone(),
             failed: failed_rx,
         };
-        let result = intake_loop(ctx, mailbox, once, pace, stop, &queued).await;
+        let result = intake_loop(ctx, mailbox, once, pace, stop, queued).await;
         intake_over.send_replace(true);
         result
     };
     let delivery = async {
         let result =
-            delivery_loop(ctx, transport, once, pace, intake_over_rx.clone(), &queued).await;
+            delivery_loop(ctx, transport, once, pace, intake_over_rx.clone(), queued).await;
         if result.is_err() {
             failed.send_replace(true);
         }
         result
     };
     let digest = async {
-        let result = digest_loop(ctx, once, intake_over_rx.clone(), &queued).await;
+        let result = digest_loop(ctx, once, intake_over_rx.clone(), queued).await;
         if result.is_err() {
             failed.send_replace(true);
         }

@@ -1,0 +1,559 @@
+//! The panel's operations on the store: the queue, pulling, a case with its history and files,
+//! deciding, releasing outcomes; and the two ways mail reaches a case (a new submission, an
+//! answer to a request for information). The HTTP adapter authenticates and calls these; every
+//! change to cases happens under the store's case lock, so two members pulling at the same
+//! moment never get the same case, and every read of a case or a file is audited.
+
+use super::Ctx;
+use crate::adapters::store::{AuditEntry, NewOutgoing, Record, StoreError};
+use crate::compose::outcome::{self, OutcomeView};
+use crate::domain::panel::case::{self, Case, CaseError, CaseState, Commendation, Outcome};
+use crate::domain::panel::members::{Member, Role};
+use crate::domain::roster::AwardKind;
+use crate::domain::statement::{Score, Scores, StatementId};
+use serde::{Deserialize, Serialize};
+use tracing::{info, warn};
+
+/// Why a panel operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PanelError {
+    #[error("no case {0}")]
+    NotFound(String),
+    #[error("only the project team may do that")]
+    TeamOnly,
+    #[error(transparent)]
+    Case(#[from] CaseError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A case in the queue.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueItem {
+    pub reference: String,
+    /// The current submission (the case's latest).
+    pub current: String,
+    pub partnership: String,
+    pub name: String,
+    pub region: Option<String>,
+    pub state: CaseState,
+    pub claimed_by: Option<String>,
+    pub quality_mark: Option<String>,
+    pub quality_lead: Option<String>,
+    pub signoff_verified: bool,
+    pub on_time: Option<bool>,
+    /// The provisional check found something missing (flagged, still in the queue).
+    pub incomplete: bool,
+    pub received_at: String,
+    /// Days since the case entered the queue.
+    pub age_days: i64,
+    pub submissions: usize,
+}
+
+/// One submission of a case, for its history.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmissionView {
+    pub reference: String,
+    pub received_at: String,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub scores: std::collections::BTreeMap<String, u8>,
+    pub quality_mark: Option<String>,
+    pub quality_lead: Option<String>,
+    pub signoff_verified: bool,
+    pub on_time: Option<bool>,
+    pub problems: Vec<(String, String)>,
+}
+
+/// Everything about a case.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    pub case: Case,
+    pub name: String,
+    pub region: Option<String>,
+    pub baseline: std::collections::BTreeMap<String, u8>,
+    /// Awards held, as the roster records them ("quality_lead 2018-07-01, child first").
+    pub awards_held: Vec<String>,
+    /// The partnership holds a Quality Lead: a Quality Lead now is a redesignation.
+    pub redesignation: bool,
+    /// Newest first.
+    pub submissions: Vec<SubmissionView>,
+    /// What `files/{name}` serves for the current submission.
+    pub files: Vec<String>,
+    pub audit: Vec<AuditEntry>,
+}
+
+/// A decision as the API receives it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DecisionRequest {
+    pub outcome: Outcome,
+    #[serde(default)]
+    pub commendation: Option<Commendation>,
+    #[serde(default)]
+    pub feedback: String,
+}
+
+fn audit(ctx: &Ctx, who: &str, action: &str, case: Option<&str>, detail: String) {
+    let entry = AuditEntry {
+        at: jiff::Timestamp::now().as_second(),
+        who: who.to_string(),
+        action: action.to_string(),
+        case: case.map(str::to_string),
+        detail,
+    };
+    if let Err(e) = ctx.store.audit(&entry) {
+        warn!(error = %e, "The audit trail could not be written.");
+    }
+}
+
+fn record_by_reference(ctx: &Ctx, reference: &str) -> Result<Option<Record>, StoreError> {
+    // References are few per round; the newest record with it is the submission.
+    Ok(ctx
+        .store
+        .records()?
+        .into_iter()
+        .filter(|r| r.reference.as_deref() == Some(reference))
+        .max_by_key(|r| r.id))
+}
+
+fn conflicted(ctx: &Ctx, member: &Member, case: &Case) -> bool {
+    let region = ctx
+        .roster
+        .get(&case.partnership)
+        .and_then(|p| p.region.as_deref());
+    member.conflicted(&case.partnership, region)
+}
+
+/// A new submission from a known partnership: joins its open case, or opens a new one.
+pub fn on_submission(ctx: &Ctx, record: &Record, now: i64) -> Result<(), StoreError> {
+    let (Some(reference), Some(partnership)) = (&record.reference, &record.partnership) else {
+        return Ok(());
+    };
+    let _lock = ctx.store.lock_cases();
+    let open = ctx
+        .store
+        .cases()?
+        .into_iter()
+        .filter(|c| c.partnership == *partnership && c.is_open())
+        .max_by_key(|c| c.opened_at);
+    let case = match open {
+        Some(mut c) => {
+            c.add_submission(reference, now);
+            c
+        }
+        None => Case::open(reference, partnership, now),
+    };
+    ctx.store.save_case(&case)?;
+    audit(
+        ctx,
+        "yjsend",
+        "submission",
+        Some(&case.reference),
+        format!("{reference} from {}", record.from.as_deref().unwrap_or("?")),
+    );
+    Ok(())
+}
+
+/// A message in the thread of a submission whose case waits for information: it is the
+/// answer. Returns whether it landed on a case.
+pub fn on_answer(
+    ctx: &Ctx,
+    submission: &Record,
+    answer: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let Some(reference) = &submission.reference else {
+        return Ok(false);
+    };
+    let _lock = ctx.store.lock_cases();
+    let Some(mut case) = ctx.store.case(reference)? else {
+        return Ok(false);
+    };
+    if case.state != CaseState::WaitingForInfo {
+        return Ok(false);
+    }
+    case.add_answer(answer, now);
+    ctx.store.save_case(&case)?;
+    audit(
+        ctx,
+        "yjsend",
+        "answer",
+        Some(&case.reference),
+        answer.to_string(),
+    );
+    info!(
+        case = case.reference,
+        "An answer to the panel's request landed on its case."
+    );
+    Ok(true)
+}
+
+/// The queue as `member` sees it: open cases, ready ones first, without the member's
+/// conflicts (each pass-by audited).
+pub fn queue(ctx: &Ctx, member: &Member, now: i64) -> Result<Vec<QueueItem>, PanelError> {
+    let mut out = Vec::new();
+    for c in ctx.store.cases()? {
+        if !c.is_open() {
+            continue;
+        }
+        if conflicted(ctx, member, &c) {
+            continue;
+        }
+        let part = ctx.roster.get(&c.partnership);
+        let current = record_by_reference(ctx, c.current())?;
+        let lapsed = c.claim_lapsed(now, ctx.claim_seconds);
+        out.push(QueueItem {
+            reference: c.reference.clone(),
+            current: c.current().to_string(),
+            partnership: c.partnership.clone(),
+            name: part.map_or_else(|| c.partnership.clone(), |p| p.name.clone()),
+            region: part.and_then(|p| p.region.clone()),
+            state: if lapsed { CaseState::Ready } else { c.state },
+            claimed_by: c
+                .claim
+                .as_ref()
+                .filter(|_| !lapsed)
+                .map(|cl| cl.member.clone()),
+            quality_mark: current.as_ref().and_then(|r| r.quality_mark.clone()),
+            quality_lead: current.as_ref().and_then(|r| r.quality_lead.clone()),
+            signoff_verified: current.as_ref().is_some_and(|r| r.signoff_verified),
+            on_time: current.as_ref().and_then(|r| r.on_time),
+            incomplete: current
+                .as_ref()
+                .is_some_and(|r| r.quality_mark.as_deref() == Some("incomplete")),
+            received_at: current
+                .as_ref()
+                .map(|r| r.received_at.clone())
+                .unwrap_or_default(),
+            age_days: (now - c.queued_at) / 86_400,
+            submissions: c.submissions.len(),
+        });
+    }
+    out.sort_by_key(|q| (q.state != CaseState::Ready, q.reference.clone()));
+    Ok(out)
+}
+
+/// Claims the oldest ready case the member has no conflict with.
+pub fn pull(ctx: &Ctx, member: &Member, now: i64) -> Result<Option<CaseView>, PanelError> {
+    if member.role != Role::Panel && member.role != Role::Team {
+        return Ok(None);
+    }
+    let reference = {
+        let _lock = ctx.store.lock_cases();
+        let cases = ctx.store.cases()?;
+        let mut passed = Vec::new();
+        let picked = case::pick(&cases, now, ctx.claim_seconds, |c| {
+            let conflict = conflicted(ctx, member, c);
+            if conflict && c.is_ready(now, ctx.claim_seconds) {
+                passed.push(c.reference.clone());
+            }
+            conflict
+        })
+        .cloned();
+        for r in passed {
+            audit(
+                ctx,
+                &member.name,
+                "skip_conflict",
+                Some(&r),
+                "passed by: a declared conflict of interest".into(),
+            );
+        }
+        let Some(mut case) = picked else {
+            return Ok(None);
+        };
+        case.claim_for(&member.name, now);
+        ctx.store.save_case(&case)?;
+        audit(
+            ctx,
+            &member.name,
+            "pull",
+            Some(&case.reference),
+            String::new(),
+        );
+        case.reference
+    };
+    view(ctx, member, &reference)
+}
+
+/// A case with its history, files and audit trail (the read is audited).
+pub fn view(ctx: &Ctx, member: &Member, reference: &str) -> Result<Option<CaseView>, PanelError> {
+    let Some(case) = ctx.store.case(reference)? else {
+        return Ok(None);
+    };
+    if conflicted(ctx, member, &case) && member.role != Role::Team {
+        return Err(CaseError::Conflict.into());
+    }
+    audit(
+        ctx,
+        &member.name,
+        "open_case",
+        Some(&case.reference),
+        String::new(),
+    );
+    let part = ctx.roster.get(&case.partnership);
+    let mut submissions = Vec::new();
+    for r in case.submissions.iter().rev() {
+        if let Some(rec) = record_by_reference(ctx, r)? {
+            submissions.push(SubmissionView {
+                reference: r.clone(),
+                received_at: rec.received_at.clone(),
+                from: rec.from.clone(),
+                subject: rec.subject.clone(),
+                scores: rec.scores.clone(),
+                quality_mark: rec.quality_mark.clone(),
+                quality_lead: rec.quality_lead.clone(),
+                signoff_verified: rec.signoff_verified,
+                on_time: rec.on_time,
+                problems: rec.problems.clone(),
+            });
+        }
+    }
+    let mut files = vec!["message.eml".to_string(), "profile.png".to_string()];
+    if let Some(rec) = record_by_reference(ctx, case.current())?
+        && let Some(raw) = ctx.store.raw(rec.id)?
+    {
+        files.extend(attachments(ctx, &raw).into_iter().map(|p| p.path));
+    }
+    let awards_held: Vec<String> = part
+        .map(|p| {
+            p.awards
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} {}{}",
+                        a.kind.as_str(),
+                        a.date,
+                        if a.child_first { ", Child First" } else { "" }
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let redesignation =
+        part.is_some_and(|p| p.awards.iter().any(|a| a.kind == AwardKind::QualityLead));
+    let audit = ctx.store.audit_trail(Some(&case.reference))?;
+    Ok(Some(CaseView {
+        name: part.map_or_else(|| case.partnership.clone(), |p| p.name.clone()),
+        region: part.and_then(|p| p.region.clone()),
+        baseline: part
+            .and_then(|p| p.baseline.as_ref())
+            .map(|b| {
+                b.iter()
+                    .map(|(s, v)| (s.as_str().to_string(), v.value()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        awards_held,
+        redesignation,
+        submissions,
+        files,
+        audit,
+        case,
+    }))
+}
+
+fn attachments(ctx: &Ctx, raw: &[u8]) -> Vec<crate::extract::Part> {
+    let mut budget = crate::extract::Budget::new(ctx.limits);
+    crate::extract::message::parse(raw, &mut budget, None)
+        .map(|f| f.parts)
+        .unwrap_or_default()
+}
+
+/// A file of a case's current submission: `message.eml`, `profile.png`, or an attachment by
+/// its path. Returns its content type and bytes (the read is audited).
+pub fn file(
+    ctx: &Ctx,
+    member: &Member,
+    reference: &str,
+    name: &str,
+) -> Result<Option<(String, Vec<u8>)>, PanelError> {
+    let Some(case) = ctx.store.case(reference)? else {
+        return Ok(None);
+    };
+    if conflicted(ctx, member, &case) && member.role != Role::Team {
+        return Err(CaseError::Conflict.into());
+    }
+    let Some(rec) = record_by_reference(ctx, case.current())? else {
+        return Ok(None);
+    };
+    let Some(raw) = ctx.store.raw(rec.id)? else {
+        return Ok(None);
+    };
+    let found = match name {
+        "message.eml" => Some(("message/rfc822".to_string(), raw)),
+        "profile.png" => {
+            let scores: Scores = rec
+                .scores
+                .iter()
+                .filter_map(|(k, v)| Some((StatementId::from_key(k)?, Score::new(*v)?)))
+                .collect();
+            let part = ctx.roster.get(&case.partnership);
+            let title = part.map_or_else(|| case.partnership.clone(), |p| p.name.clone());
+            crate::compose::chart::profile_png(
+                &title,
+                part.and_then(|p| p.baseline.as_ref()),
+                &scores,
+            )
+            .ok()
+            .map(|png| ("image/png".to_string(), png))
+        }
+        _ => attachments(ctx, &raw)
+            .into_iter()
+            .find(|p| p.path == name)
+            .map(|p| (p.content_type, p.bytes)),
+    };
+    if found.is_some() {
+        audit(
+            ctx,
+            &member.name,
+            "read_file",
+            Some(&case.reference),
+            name.to_string(),
+        );
+    }
+    Ok(found)
+}
+
+/// Records a decision; drafts the outcome email (final outcomes, held for release) or sends
+/// the request for information at once.
+pub fn decide(
+    ctx: &Ctx,
+    member: &Member,
+    reference: &str,
+    request: &DecisionRequest,
+    now: i64,
+) -> Result<CaseView, PanelError> {
+    let case_ref = {
+        let _lock = ctx.store.lock_cases();
+        let Some(mut case) = ctx.store.case(reference)? else {
+            return Err(PanelError::NotFound(reference.to_string()));
+        };
+        let part = ctx.roster.get(&case.partnership);
+        let held_ql =
+            part.is_some_and(|p| p.awards.iter().any(|a| a.kind == AwardKind::QualityLead));
+        let conflict = conflicted(ctx, member, &case);
+        let decision = case
+            .decide(
+                member,
+                conflict,
+                request.outcome,
+                request.commendation,
+                &request.feedback,
+                held_ql,
+                now,
+                ctx.claim_seconds,
+            )?
+            .clone();
+        ctx.store.save_case(&case)?;
+        audit(
+            ctx,
+            &member.name,
+            "decide",
+            Some(&case.reference),
+            format!(
+                "{}{}{}",
+                decision.outcome.as_str(),
+                if decision.commendation.is_some() {
+                    " with a Child First Commendation"
+                } else {
+                    ""
+                },
+                if decision.redesignation {
+                    " (redesignation)"
+                } else {
+                    ""
+                }
+            ),
+        );
+        draft_email(ctx, &case, &decision, now)?;
+        case.reference
+    };
+    view(ctx, member, &case_ref)?.ok_or(PanelError::NotFound(case_ref))
+}
+
+fn draft_email(
+    ctx: &Ctx,
+    case: &Case,
+    decision: &case::Decision,
+    now: i64,
+) -> Result<(), StoreError> {
+    if decision.outcome == Outcome::Visit {
+        // The team arranges the call or visit; nothing goes out automatically.
+        return Ok(());
+    }
+    let part = ctx.roster.get(&case.partnership);
+    let to: Vec<String> = part
+        .map(|p| {
+            p.la_send_leads
+                .iter()
+                .chain(&p.yos_leads)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let record = record_by_reference(ctx, case.current())?;
+    let view = OutcomeView {
+        outcome: decision.outcome.as_str().to_string(),
+        award: match decision.outcome {
+            Outcome::QualityMark => Some("Quality Mark".into()),
+            Outcome::QualityLead => Some("Quality Lead".into()),
+            _ => None,
+        },
+        partnership: part.map_or_else(|| case.partnership.clone(), |p| p.name.clone()),
+        reference: case.current().to_string(),
+        round_name: ctx.round.name.clone(),
+        feedback: decision.feedback.clone(),
+        child_first: decision.commendation == Some(Commendation::ChildFirst),
+        redesignation: decision.redesignation,
+        outcomes_by: ctx
+            .round
+            .outcomes_by
+            .map(|d| d.strftime("%-d %B %Y").to_string()),
+    };
+    let built = match outcome::build(
+        &view,
+        &ctx.from,
+        &to,
+        record.as_ref().and_then(|r| r.message_id.as_deref()),
+        &ctx.wording,
+        jiff::Timestamp::from_second(now).unwrap_or_else(|_| jiff::Timestamp::now()),
+    ) {
+        Ok(b) => b,
+        Err(e) => {
+            warn!(error = %e, case = case.reference, "The outcome email could not be drafted.");
+            return Ok(());
+        }
+    };
+    // A request for information goes at once; an outcome waits for the team's release.
+    let held = decision.outcome.is_final();
+    ctx.store.queue_for_record(
+        NewOutgoing {
+            kind: if held { "outcome" } else { "request_info" }.into(),
+            message_id: Some(built.message_id),
+            envelope_from: ctx.own_addresses.first().cloned().unwrap_or_default(),
+            recipients: built.to,
+            bytes: built.bytes,
+        },
+        record.map(|r| r.id),
+        held,
+        now,
+    )?;
+    Ok(())
+}
+
+/// Sends every drafted outcome (team only). Returns how many were released.
+pub fn release(ctx: &Ctx, member: &Member, now: i64) -> Result<usize, PanelError> {
+    if member.role != Role::Team {
+        return Err(PanelError::TeamOnly);
+    }
+    let released = ctx.store.release_held(now)?;
+    audit(
+        ctx,
+        &member.name,
+        "release",
+        None,
+        format!("{} outcome emails", released.len()),
+    );
+    Ok(released.len())
+}
