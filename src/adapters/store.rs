@@ -123,6 +123,30 @@ pub struct NewOutgoing {
     pub bytes: Vec<u8>,
 }
 
+impl OutboxItem {
+    /// A new item for `out`, not yet attempted.
+    fn new(
+        id: u64,
+        out: &NewOutgoing,
+        record_id: Option<u64>,
+        state: OutboxState,
+        now: i64,
+    ) -> OutboxItem {
+        OutboxItem {
+            id,
+            record_id,
+            kind: out.kind.clone(),
+            envelope_from: out.envelope_from.clone(),
+            recipients: out.recipients.clone(),
+            attempts: 0,
+            state,
+            next_attempt_at: now,
+            last_error: None,
+            created_at: now,
+        }
+    }
+}
+
 /// The sled database and its trees.
 #[derive(Clone)]
 pub struct Store {
@@ -393,18 +417,7 @@ impl Store {
         meta: &[(&str, String)],
     ) -> Result<u64, StoreError> {
         let id = self.db.generate_id()?;
-        let item = OutboxItem {
-            id,
-            record_id: None,
-            kind: out.kind.clone(),
-            envelope_from: out.envelope_from.clone(),
-            recipients: out.recipients.clone(),
-            attempts: 0,
-            state: OutboxState::Pending,
-            next_attempt_at: now,
-            last_error: None,
-            created_at: now,
-        };
+        let item = OutboxItem::new(id, &out, None, OutboxState::Pending, now);
         (
             &self.outbox,
             &self.outbox_bytes,
@@ -506,22 +519,12 @@ impl Store {
         now: i64,
     ) -> Result<u64, StoreError> {
         let id = self.db.generate_id()?;
-        let item = OutboxItem {
-            id,
-            record_id,
-            kind: out.kind.clone(),
-            envelope_from: out.envelope_from.clone(),
-            recipients: out.recipients.clone(),
-            attempts: 0,
-            state: if held {
-                OutboxState::Held
-            } else {
-                OutboxState::Pending
-            },
-            next_attempt_at: now,
-            last_error: None,
-            created_at: now,
+        let state = if held {
+            OutboxState::Held
+        } else {
+            OutboxState::Pending
         };
+        let item = OutboxItem::new(id, &out, record_id, state, now);
         (
             &self.outbox,
             &self.outbox_bytes,

@@ -3,8 +3,7 @@
 //! the submission so the answer comes back to the case).
 
 use jiff::Timestamp;
-use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, Mailboxes, SinglePart, header};
+use lettre::message::SinglePart;
 use serde::Serialize;
 
 /// What the outcome template can use.
@@ -69,37 +68,14 @@ pub fn build(
     wording: &super::wording::Wording,
     now: Timestamp,
 ) -> Result<OutcomeMessage, OutcomeError> {
-    if to.is_empty() {
-        return Err(OutcomeError::NoRecipient);
-    }
-    let parse = |a: &str| {
-        a.parse::<Mailbox>()
-            .map_err(|e| OutcomeError::Address(a.to_string(), e.to_string()))
-    };
-    let from = parse(from)?;
-    let message_id = format!(
-        "<{}.{}.{}.{:08x}@{}>",
-        v.reference,
-        v.outcome,
-        now.as_second(),
-        rand::random::<u32>(),
-        from.email.domain()
-    );
-    let mut boxes = Mailboxes::new();
-    for t in to {
-        boxes.push(parse(t)?);
-    }
+    let kind = format!("{}.{}", v.reference, v.outcome);
+    let (mut builder, message_id) = super::alert::team_message(&kind, from, to, &subject(v), now)
+        .map_err(|e| match e {
+        super::alert::AlertError::NoRecipient => OutcomeError::NoRecipient,
+        super::alert::AlertError::Address(a, m) => OutcomeError::Address(a, m),
+        super::alert::AlertError::Build(m) => OutcomeError::Build(m),
+    })?;
     let text = wording.render("outcome.txt.j2", v)?;
-    let mut builder = lettre::Message::builder()
-        .from(from)
-        .mailbox(header::To::from(boxes))
-        .subject(subject(v))
-        .message_id(Some(message_id.clone()))
-        .date(std::time::SystemTime::from(now))
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("Auto-Submitted"),
-            "auto-generated".to_string(),
-        ));
     if let Some(id) = in_reply_to {
         builder = builder
             .in_reply_to(id.to_string())
