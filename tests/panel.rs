@@ -226,6 +226,9 @@ fn the_panel_pulls_asks_decides_and_releases_over_the_real_stack() {
         ("POST", "/api/cases/YJS-2018-0001/decision"),
         ("POST", "/api/release"),
         ("POST", "/api/digest"),
+        ("GET", "/api/report"),
+        ("GET", "/api/conflicts"),
+        ("POST", "/api/conflicts"),
     ] {
         for token in [None, Some("wrong-token")] {
             let (status, body) = http(&setup.url, method, path, token, "{}");
@@ -254,6 +257,39 @@ fn the_panel_pulls_asks_decides_and_releases_over_the_real_stack() {
         let (status, body) = http(&setup.url, "GET", "/api/queue", Some("team-token"), "");
         (status == 200 && body.matches("\"reference\"").count() == 2).then_some(())
     });
+
+    // Filters.
+    let count = |query: &str| {
+        let (status, body) = http(
+            &setup.url,
+            "GET",
+            &format!("/api/queue{query}"),
+            Some("team-token"),
+            "",
+        );
+        assert_eq!(status, 200, "{query}: {body}");
+        body.matches("\"reference\"").count()
+    };
+    assert_eq!(count("?partnership=swindon"), 1);
+    assert_eq!(count("?region=South%20East"), 1);
+    assert_eq!(count("?state=ready"), 2);
+    assert_eq!(count("?state=claimed"), 0);
+    // Conflicts declared through the API join those in the tokens file (and are audited).
+    let (status, body) = http(
+        &setup.url,
+        "POST",
+        "/api/conflicts",
+        Some("carol-token"),
+        r#"{"add":["lowshire"]}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = http(&setup.url, "GET", "/api/conflicts", Some("carol-token"), "");
+    for c in ["lowshire", "swindon", "region:South East"] {
+        assert!(body.contains(c), "{c} in {body}");
+    }
+    // The queue Carol sees leaves out her conflicts.
+    let (_, body) = http(&setup.url, "GET", "/api/queue", Some("carol-token"), "");
+    assert_eq!(body.trim(), "[]", "{body}");
 
     // Carol's conflicts cover both: nothing for her.
     let work = tempfile::tempdir().unwrap();
@@ -454,5 +490,90 @@ fn the_panel_pulls_asks_decides_and_releases_over_the_real_stack() {
         assert!(body.contains(action), "{action} in {body}");
     }
     assert!(body.contains("(redesignation)"), "{body}");
+
+    // The funder report, through the running daemon (it holds the store).
+    let xlsx = work.path().join("report.xlsx");
+    let out = Command::new(env!("CARGO_BIN_EXE_yjsend"))
+        .arg("--config")
+        .arg(&setup.config)
+        .args(["report", "--xlsx"])
+        .arg(&xlsx)
+        .env("YJSEND_PANEL_URL", &setup.url)
+        .env("YJSEND_PANEL_TOKEN", "team-token")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_report(&xlsx);
     drop(daemon);
+    // And straight from the store once the daemon has stopped.
+    std::thread::sleep(Duration::from_millis(500));
+    let out = Command::new(env!("CARGO_BIN_EXE_yjsend"))
+        .arg("--config")
+        .arg(&setup.config)
+        .args(["report", "--xlsx"])
+        .arg(&xlsx)
+        .env_remove("YJSEND_PANEL_TOKEN")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_report(&xlsx);
+}
+
+/// The report's rows: Oxfordshire's baseline, latest score and change for statement 1, its
+/// outcome; Swindon's Quality Lead with the commendation; the submissions and the audit trail.
+fn check_report(path: &Path) {
+    use calamine::{Data, Reader, Xlsx, open_workbook};
+    let mut book: Xlsx<_> = open_workbook(path).expect("the report opens");
+    let sheet = book.worksheet_range("Partnerships").unwrap();
+    let header: Vec<String> = sheet
+        .rows()
+        .nth(2)
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let row = |name: &str| {
+        sheet
+            .rows()
+            .find(|r| r.first() == Some(&Data::String(name.into())))
+            .unwrap_or_else(|| panic!("{name}"))
+            .to_vec()
+    };
+    let ox = row("Oxfordshire");
+    assert_eq!(ox[col("1 baseline")], Data::Float(5.0));
+    assert_eq!(ox[col("1 latest")], Data::Float(6.0));
+    assert_eq!(ox[col("1 change")], Data::Float(1.0));
+    assert_eq!(
+        ox[col("Panel outcome")],
+        Data::String("quality_mark".into())
+    );
+    let sw = row("Swindon");
+    assert_eq!(
+        sw[col("Panel outcome")],
+        Data::String("quality_lead".into())
+    );
+    assert_eq!(sw[col("Commendation")], Data::String("Child First".into()));
+    let subs = book.worksheet_range("Submissions").unwrap();
+    assert_eq!(subs.rows().count(), 3, "a header and two submissions");
+    let audit = book.worksheet_range("Audit trail").unwrap();
+    assert!(
+        audit
+            .rows()
+            .any(|r| r.get(2) == Some(&Data::String("release".into()))),
+        "the release is in the audit trail"
+    );
 }

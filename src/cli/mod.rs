@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod digest;
+pub mod funder;
 pub mod human;
 pub mod panel;
 pub mod report;
@@ -35,6 +36,8 @@ pub enum Command {
     Digest(digest::DigestArgs),
     /// The panel's client of the daemon's API: queue, pull, show, decide, release, token
     Panel(panel::PanelArgs),
+    /// The funder report: one row per partnership, every submission, the audit trail
+    Report(funder::ReportArgs),
     /// Write the grid template (xlsx), filled with a partnership's baseline when given
     Template(template::TemplateArgs),
     /// Validate the configuration and the roster
@@ -109,6 +112,10 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Command::Panel(args) => match load_config(&cli) {
             Ok(config) => panel::run(args, &config),
+            Err(code) => code,
+        },
+        Command::Report(args) => match load_config(&cli) {
+            Ok(config) => funder::run(args, &config),
             Err(code) => code,
         },
         Command::Template(args) => match load_config(&cli) {

@@ -7,6 +7,7 @@ pub mod chart;
 pub mod digest;
 pub mod outcome;
 pub mod reply;
+pub mod report;
 pub mod samples;
 pub mod template;
 pub mod view;

@@ -124,6 +124,54 @@ fn conflicted(ctx: &Ctx, member: &Member, case: &Case) -> bool {
     member.conflicted(&case.partnership, region)
 }
 
+fn conflicts_key(member: &str) -> String {
+    format!("conflicts:{member}")
+}
+
+/// Conflicts a member declared through the API.
+pub fn declared_conflicts(
+    ctx: &Ctx,
+    member: &str,
+) -> Result<Vec<crate::domain::panel::members::Conflict>, StoreError> {
+    Ok(ctx
+        .store
+        .meta_get(&conflicts_key(member))?
+        .and_then(|v| serde_json::from_str::<Vec<String>>(&v).ok())
+        .unwrap_or_default()
+        .iter()
+        .map(|c| crate::domain::panel::members::Conflict::parse(c))
+        .collect())
+}
+
+/// Adds declared conflicts (audited); returns the member's declared list.
+pub fn declare_conflicts(
+    ctx: &Ctx,
+    member: &str,
+    add: &[String],
+) -> Result<Vec<String>, PanelError> {
+    let mut list: Vec<String> = declared_conflicts(ctx, member)?
+        .iter()
+        .map(|c| c.as_string())
+        .collect();
+    for a in add {
+        let c = crate::domain::panel::members::Conflict::parse(a).as_string();
+        if c.is_empty() || c == "region:" {
+            return Err(
+                CaseError::Invalid(format!("{a:?} is not a partnership or region:NAME")).into(),
+            );
+        }
+        if !list.contains(&c) {
+            list.push(c);
+        }
+    }
+    ctx.store.meta_set(
+        &conflicts_key(member),
+        &serde_json::to_string(&list).unwrap_or_default(),
+    )?;
+    audit(ctx, member, "declare_conflict", None, add.join(", "));
+    Ok(list)
+}
+
 /// A new submission from a known partnership: joins its open case, or opens a new one.
 pub fn on_submission(ctx: &Ctx, record: &Record, now: i64) -> Result<(), StoreError> {
     let (Some(reference), Some(partnership)) = (&record.reference, &record.partnership) else {
@@ -556,4 +604,23 @@ pub fn release(ctx: &Ctx, member: &Member, now: i64) -> Result<usize, PanelError
         format!("{} outcome emails", released.len()),
     );
     Ok(released.len())
+}
+
+/// The funder report from the store (see `compose::report`).
+pub fn report(
+    store: &crate::adapters::store::Store,
+    round_name: &str,
+    roster: &crate::domain::roster::Roster,
+) -> Result<Vec<u8>, String> {
+    let records = store.records().map_err(|e| e.to_string())?;
+    let cases = store.cases().map_err(|e| e.to_string())?;
+    let audit = store.audit_trail(None).map_err(|e| e.to_string())?;
+    crate::compose::report::build(&crate::compose::report::ReportInput {
+        round_name,
+        roster,
+        records: &records,
+        cases: &cases,
+        audit: &audit,
+    })
+    .map_err(|e| e.to_string())
 }

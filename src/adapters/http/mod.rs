@@ -36,6 +36,8 @@ pub fn router(state: Shared) -> Router {
         .route("/api/cases/{reference}/decision", post(decide))
         .route("/api/release", post(release))
         .route("/api/digest", post(digest_now))
+        .route("/api/report", get(report))
+        .route("/api/conflicts", get(conflicts).post(declare_conflicts))
         .with_state(state)
 }
 
@@ -47,11 +49,15 @@ impl FromRequestParts<Shared> for Authed {
 
     async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, StatusCode> {
         let token = bearer(&parts.headers).ok_or(StatusCode::UNAUTHORIZED)?;
-        state
+        let mut member = state
             .members
             .authenticate(token)
-            .map(Authed)
-            .ok_or(StatusCode::UNAUTHORIZED)
+            .ok_or(StatusCode::UNAUTHORIZED)?;
+        // Conflicts declared through the API add to those in the tokens file.
+        member
+            .conflicts
+            .extend(panel::declared_conflicts(&state.ctx, &member.name).unwrap_or_default());
+        Ok(Authed(member))
     }
 }
 
@@ -89,6 +95,15 @@ impl From<panel::PanelError> for ApiError {
         }
         ApiError(status, e.to_string())
     }
+}
+
+/// A change is on disk before the member is told it happened.
+async fn durable(s: &Shared) -> Result<(), ApiError> {
+    s.ctx
+        .store
+        .flush()
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
 fn forbidden(what: &str) -> ApiError {
@@ -186,16 +201,72 @@ fn metrics_text(ctx: &Ctx) -> Result<String, crate::adapters::store::StoreError>
     Ok(out)
 }
 
-async fn queue(State(s): State<Shared>, Authed(m): Authed) -> Result<Response, ApiError> {
-    let q = panel::queue(&s.ctx, &m, now())?;
+/// Queue filters: `?state=ready&partnership=oxfordshire&region=South%20East&incomplete=true`.
+#[derive(Debug, serde::Deserialize)]
+struct QueueFilter {
+    state: Option<String>,
+    partnership: Option<String>,
+    region: Option<String>,
+    incomplete: Option<bool>,
+}
+
+async fn queue(
+    State(s): State<Shared>,
+    Authed(m): Authed,
+    axum::extract::Query(f): axum::extract::Query<QueueFilter>,
+) -> Result<Response, ApiError> {
+    let q: Vec<_> = panel::queue(&s.ctx, &m, now())?
+        .into_iter()
+        .filter(|item| {
+            let state = serde_json::to_value(item.state).ok();
+            f.state
+                .as_deref()
+                .is_none_or(|want| state.as_ref().and_then(|v| v.as_str()) == Some(want))
+                && f.partnership
+                    .as_deref()
+                    .is_none_or(|p| item.partnership == p)
+                && f.region.as_deref().is_none_or(|r| {
+                    item.region
+                        .as_deref()
+                        .is_some_and(|g| g.eq_ignore_ascii_case(r))
+                })
+                && f.incomplete.is_none_or(|i| item.incomplete == i)
+        })
+        .collect();
     Ok(Json(q).into_response())
+}
+
+/// The caller's conflicts of interest (tokens file and declared).
+async fn conflicts(Authed(m): Authed) -> Response {
+    let list: Vec<String> = m.conflicts.iter().map(|c| c.as_string()).collect();
+    Json(json!({ "conflicts": list })).into_response()
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Declare {
+    /// Partnership ids, or `region:NAME`.
+    add: Vec<String>,
+}
+
+/// Declares conflicts of interest for the caller: the queue and pulls pass those cases by.
+async fn declare_conflicts(
+    State(s): State<Shared>,
+    Authed(m): Authed,
+    body: Result<Json<Declare>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(d) = body.map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.body_text()))?;
+    let list = panel::declare_conflicts(&s.ctx, &m.name, &d.add)?;
+    durable(&s).await?;
+    Ok(Json(json!({ "conflicts": list })).into_response())
 }
 
 async fn pull(State(s): State<Shared>, Authed(m): Authed) -> Result<Response, ApiError> {
     if m.role != Role::Panel {
         return Err(forbidden("pulling is for panel members"));
     }
-    Ok(match panel::pull(&s.ctx, &m, now())? {
+    let pulled = panel::pull(&s.ctx, &m, now())?;
+    durable(&s).await?;
+    Ok(match pulled {
         Some(case) => Json(case).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     })
@@ -248,12 +319,14 @@ async fn decide(
     let Json(request) =
         body.map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.body_text()))?;
     let case = panel::decide(&s.ctx, &m, &reference, &request, now())?;
+    durable(&s).await?;
     s.ctx.outbox_wake.notify_one();
     Ok(Json(case).into_response())
 }
 
 async fn release(State(s): State<Shared>, Authed(m): Authed) -> Result<Response, ApiError> {
     let n = panel::release(&s.ctx, &m, now())?;
+    durable(&s).await?;
     s.ctx.outbox_wake.notify_one();
     Ok(Json(json!({ "released": n })).into_response())
 }
@@ -266,6 +339,23 @@ async fn digest_now(State(s): State<Shared>, Authed(m): Authed) -> Result<Respon
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     s.ctx.outbox_wake.notify_one();
     Ok(Json(json!({ "queued": queued })).into_response())
+}
+
+/// The funder report (team only).
+async fn report(State(s): State<Shared>, Authed(m): Authed) -> Result<Response, ApiError> {
+    if m.role != Role::Team {
+        return Err(forbidden("only the project team may do that"));
+    }
+    let bytes = panel::report(&s.ctx.store, &s.ctx.round.name, &s.ctx.roster)
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )],
+        bytes,
+    )
+        .into_response())
 }
 
 /// Serves the API on `listener` until `shutdown` resolves.

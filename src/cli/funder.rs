@@ -1,0 +1,66 @@
+//! `yjsend report --xlsx FILE`: the funder report. Opens the store directly when no daemon
+//! holds it; otherwise asks the running daemon's API for it with a team token
+//! (`YJSEND_PANEL_URL`, `YJSEND_PANEL_TOKEN`).
+
+use super::exit;
+use crate::adapters::store::Store;
+use crate::config::Config;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Where to write the workbook
+    #[arg(long, value_name = "FILE")]
+    pub xlsx: PathBuf,
+}
+
+pub fn run(args: &ReportArgs, config: &Config) -> ExitCode {
+    let bytes = match Store::open(&config.storage.path) {
+        Ok(store) => crate::pipeline::panel::report(&store, &config.round.name, &config.roster),
+        Err(open_error) => from_daemon(config).map_err(|e| {
+            format!("the store is in use ({open_error}) and the daemon's API did not help: {e}")
+        }),
+    };
+    match bytes.and_then(|b| {
+        std::fs::write(&args.xlsx, b)
+            .map_err(|e| format!("cannot write {}: {e}", args.xlsx.display()))
+    }) {
+        Ok(()) => {
+            println!("Wrote {}.", args.xlsx.display());
+            ExitCode::from(exit::OK)
+        }
+        Err(e) => {
+            eprintln!("yjsend report: {e}");
+            ExitCode::from(exit::IO)
+        }
+    }
+}
+
+fn from_daemon(config: &Config) -> Result<Vec<u8>, String> {
+    let base = std::env::var("YJSEND_PANEL_URL")
+        .ok()
+        .or_else(|| config.panel.listen.as_ref().map(|l| format!("http://{l}")))
+        .ok_or("set YJSEND_PANEL_URL")?;
+    let token =
+        std::env::var("YJSEND_PANEL_TOKEN").map_err(|_| "set YJSEND_PANEL_TOKEN (a team token)")?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let r = reqwest::Client::new()
+            .get(format!("{}/api/report", base.trim_end_matches('/')))
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !r.status().is_success() {
+            return Err(format!("the daemon answered {}", r.status().as_u16()));
+        }
+        r.bytes()
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| e.to_string())
+    })
+}
