@@ -300,6 +300,9 @@ async fn an_interrupted_evaluation_is_retried_then_quarantined() {
         signoff_verified: false,
         signoff_confirmed_by: None,
         added_evidence: Vec::new(),
+        signoff_leads: (false, false),
+        case_studies: Vec::new(),
+        corrections: Vec::new(),
     };
     app.ctx.store.receive(record, &bytes).unwrap();
     app.ctx.store.flush().await.unwrap();

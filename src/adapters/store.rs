@@ -81,6 +81,15 @@ pub struct Record {
     /// Evidence that arrived later in separate emails: (their record id, file paths).
     #[serde(default)]
     pub added_evidence: Vec<(u64, Vec<String>)>,
+    /// Which leads were on the message (LA SEND, YOS): what a recomputed verdict needs.
+    #[serde(default)]
+    pub signoff_leads: (bool, bool),
+    /// Statements with a case study linked to them.
+    #[serde(default)]
+    pub case_studies: Vec<String>,
+    /// Corrections by the team: (who, when, reason), newest last.
+    #[serde(default)]
+    pub corrections: Vec<(String, i64, String)>,
 }
 
 /// Delivery state of an outgoing message.

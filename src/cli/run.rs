@@ -206,7 +206,11 @@ async fn start_panel(
         .await
         .map_err(|e| format!("cannot listen on {listen} (panel.listen): {e}"))?;
     info!(listen, "Panel API listening.");
-    let state = std::sync::Arc::new(crate::adapters::http::AppState { ctx, members });
+    let state = std::sync::Arc::new(crate::adapters::http::AppState {
+        ctx,
+        members,
+        pages: crate::adapters::http::pages::Pages::new(config.panel.session_hours),
+    });
     Ok(Some(tokio::spawn(async move {
         let shutdown = async move {
             while !*stop.borrow() {

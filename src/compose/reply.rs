@@ -33,6 +33,8 @@ pub struct ReplyParams<'a> {
     /// The grid template workbook to attach (for a reply about a missing grid to a known
     /// partnership: filled with their baseline).
     pub template: Option<&'a [u8]>,
+    /// The team corrected the scores read from the grid: this reply says so.
+    pub corrected: bool,
 }
 
 /// A built reply: its recipients and bytes.

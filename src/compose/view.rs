@@ -136,7 +136,10 @@ fn award(name: &'static str, v: &Verdict) -> Award {
     }
 }
 
-fn headline(e: &Evaluation, kind: &str, joins: Option<&str>) -> String {
+fn headline(e: &Evaluation, kind: &str, joins: Option<&str>, corrected: bool) -> String {
+    if corrected {
+        return "We have looked at your grid again and corrected the scores we read: here is the result with the corrected scores.".into();
+    }
     match kind {
         "too_large" => {
             "Your email was too large for us to read; please send it again in smaller parts.".into()
@@ -259,7 +262,7 @@ pub fn reply(e: &Evaluation, p: &ReplyParams, parts: Parts) -> ReplyView {
         .collect();
     ReplyView {
         kind,
-        headline: headline(e, kind, p.joins),
+        headline: headline(e, kind, p.joins, p.corrected),
         reference: p.reference.to_string(),
         round_name: p.round.name.clone(),
         partnership: e.partnership.as_ref().map(|pr| pr.name.clone()),

@@ -153,6 +153,9 @@ async fn prepare<M: Mailbox>(
                 signoff_verified: false,
                 signoff_confirmed_by: None,
                 added_evidence: Vec::new(),
+                signoff_leads: (false, false),
+                case_studies: Vec::new(),
+                corrections: Vec::new(),
             };
             ctx.store.receive(record, &message.bytes)?
         }
@@ -200,14 +203,14 @@ async fn evaluate_and_store<M: Mailbox>(
 }
 
 /// Why an evaluation gave no result.
-enum Failure {
+pub(crate) enum Failure {
     Timeout(String),
     Crashed(String),
 }
 
 /// Evaluates in the worker process, or on a blocking thread with a time limit and panics
 /// caught: one bad message never stops the rest.
-async fn evaluate_isolated(
+pub(crate) async fn evaluate_isolated(
     ctx: &Ctx,
     raw: &[u8],
     received_at: Timestamp,
@@ -387,12 +390,24 @@ fn policy_input(ctx: &Ctx, e: &Evaluation, now: Timestamp) -> Result<PolicyInput
     })
 }
 
-fn build_reply(
+pub(crate) fn build_reply(
     ctx: &Ctx,
     e: &Evaluation,
     reference: &str,
     now: Timestamp,
     joins: Option<&str>,
+) -> Result<NewOutgoing, crate::compose::reply::ComposeError> {
+    build_reply_as(ctx, e, reference, now, joins, false)
+}
+
+/// [`build_reply`], or the reply after a correction by the team (`corrected`).
+pub(crate) fn build_reply_as(
+    ctx: &Ctx,
+    e: &Evaluation,
+    reference: &str,
+    now: Timestamp,
+    joins: Option<&str>,
+    corrected: bool,
 ) -> Result<NewOutgoing, crate::compose::reply::ComposeError> {
     let partnership = e.partnership.as_ref().and_then(|p| ctx.roster.get(&p.id));
     let leads: Vec<String> = partnership
@@ -405,7 +420,9 @@ fn build_reply(
         })
         .unwrap_or_default();
     let earlier = match (&e.partnership, e.classification) {
-        (Some(p), Classification::Submission) => ctx.store.latest_submission(&p.id).ok().flatten(),
+        (Some(p), Classification::Submission) if !corrected => {
+            ctx.store.latest_submission(&p.id).ok().flatten()
+        }
         _ => None,
     };
     // A reply about a missing grid to a partnership on the roster carries the grid template,
@@ -433,6 +450,7 @@ fn build_reply(
         baseline: partnership.and_then(|part| part.baseline.as_ref()),
         previous: earlier.as_ref().map(|r| &r.scores),
         template: template.as_deref(),
+        corrected,
     };
     let built = reply::build(e, &params, &ctx.wording)?;
     let envelope_from = ctx.own_addresses.first().cloned().unwrap_or_default();
@@ -557,6 +575,12 @@ fn summarise(record: &mut Record, e: &Evaluation) {
     record.quality_lead = Some(e.quality_lead.provisional.as_str().into());
     record.on_time = e.deadline.on_time;
     record.signoff_verified = e.signoff.verified;
+    record.signoff_leads = (e.signoff.la_send, e.signoff.yos);
+    record.case_studies = e
+        .case_studies
+        .keys()
+        .map(|s| s.as_str().to_string())
+        .collect();
     record.problems = e
         .problems
         .iter()

@@ -24,6 +24,10 @@ impl MembersFile {
 
     /// The member holding this token, after reloading the file if it changed.
     pub fn authenticate(&self, token: &str) -> Option<Member> {
+        self.authenticate_with(|list| members::authenticate(list, token).cloned())
+    }
+
+    fn authenticate_with(&self, find: impl FnOnce(&[Member]) -> Option<Member>) -> Option<Member> {
         let mut state = self
             .state
             .lock()
@@ -41,7 +45,15 @@ impl MembersFile {
                 }
             }
         }
-        members::authenticate(&state.1, token).cloned()
+        find(&state.1)
+    }
+}
+
+impl MembersFile {
+    /// The member whose token has this hash (a signed-in session's), after reloading the
+    /// file if it changed: a member removed from the file is signed out.
+    pub fn by_hash(&self, hash: &[u8; 32]) -> Option<Member> {
+        self.authenticate_with(|list| list.iter().find(|m| &m.token_sha256 == hash).cloned())
     }
 }
 

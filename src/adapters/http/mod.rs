@@ -3,6 +3,7 @@
 //! `pipeline::panel` behind them. A request without a valid token gets 401 and nothing else.
 
 mod members_file;
+pub mod pages;
 
 use crate::domain::panel::members::{Member, Role};
 use crate::pipeline::{Ctx, digest, panel};
@@ -20,9 +21,10 @@ use std::sync::Arc;
 pub struct AppState {
     pub ctx: Arc<Ctx>,
     pub members: MembersFile,
+    pub pages: pages::Pages,
 }
 
-type Shared = Arc<AppState>;
+pub(crate) type Shared = Arc<AppState>;
 
 /// The routes of the spec.
 pub fn router(state: Shared) -> Router {
@@ -38,6 +40,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/digest", post(digest_now))
         .route("/api/report", get(report))
         .route("/api/conflicts", get(conflicts).post(declare_conflicts))
+        .merge(pages::router())
         .with_state(state)
 }
 
