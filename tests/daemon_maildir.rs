@@ -645,3 +645,92 @@ async fn a_resubmission_says_what_it_replaces_and_which_scores_changed() {
     );
     assert!(text.contains("  4a   8  (baseline 6, +2)"), "{text}");
 }
+
+#[tokio::test]
+async fn the_team_corrects_an_unread_grid_the_verdict_is_recomputed_and_a_corrected_reply_goes() {
+    use yjsend::domain::panel::members::{Member, Role};
+    use yjsend::pipeline::panel;
+    let mut app = App::new();
+    // A question with no grid from Oxfordshire: answered with the formats and a template.
+    let no_grid = String::from_utf8(submission(
+        "<q1@oxfordshire.example>",
+        "send.lead@oxfordshire.example",
+        "",
+    ))
+    .unwrap();
+    let no_grid =
+        no_grid[..no_grid.find("Our scores:").unwrap()].to_string() + "Could you help?\r\n";
+    app.deliver("1.a:2,", no_grid.as_bytes());
+    app.run_once().await;
+    let record = panel::record(&app.ctx, "YJS-2018-0001").unwrap().unwrap();
+    assert_eq!(record.classification.as_deref(), Some("no_grid"));
+    assert!(app.ctx.store.case("YJS-2018-0001").unwrap().is_none());
+
+    let team = Member {
+        name: "Team".into(),
+        role: Role::Team,
+        token_sha256: [0; 32],
+        conflicts: vec![],
+    };
+    let panel_member = Member {
+        role: Role::Panel,
+        name: "Alice".into(),
+        ..team.clone()
+    };
+    let scores = StatementId::ALL
+        .into_iter()
+        .map(|s| (s, Score::new(7).unwrap()))
+        .collect();
+    let correction = panel::Correction {
+        scores,
+        case_studies: vec![],
+        reason: "The grid was in the body as a picture; scores from the PDF they sent".into(),
+        send_reply: true,
+    };
+    // Only the team corrects, and only with a reason.
+    assert!(matches!(
+        panel::correct(&app.ctx, &panel_member, "YJS-2018-0001", &correction, 100).await,
+        Err(panel::PanelError::TeamOnly)
+    ));
+    let no_reason = panel::Correction {
+        reason: " ".into(),
+        ..correction.clone()
+    };
+    assert!(
+        panel::correct(&app.ctx, &team, "YJS-2018-0001", &no_reason, 100)
+            .await
+            .is_err()
+    );
+    panel::correct(&app.ctx, &team, "YJS-2018-0001", &correction, 100)
+        .await
+        .unwrap();
+    let record = panel::record(&app.ctx, "YJS-2018-0001").unwrap().unwrap();
+    assert_eq!(record.classification.as_deref(), Some("submission"));
+    assert_eq!(record.quality_mark.as_deref(), Some("eligible"));
+    // All 7s: Quality Lead needs two 8s, so it is not eligible.
+    assert_eq!(record.quality_lead.as_deref(), Some("not_eligible"));
+    assert_eq!(record.corrections.len(), 1);
+    // It now has a case, and the correction is in the audit trail.
+    let case = app
+        .ctx
+        .store
+        .case("YJS-2018-0001")
+        .unwrap()
+        .expect("a case");
+    let trail = app.ctx.store.audit_trail(Some(&case.reference)).unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|a| a.action == "correct" && a.detail.contains("picture"))
+    );
+    // The corrected reply, under the same reference.
+    delivery::tick(&app.ctx, &app.transport, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    let sent: Vec<String> = app.sent().iter().map(|m| m.replace("=\r\n", "")).collect();
+    let corrected = sent
+        .iter()
+        .find(|m| m.contains("corrected the scores we read"))
+        .unwrap_or_else(|| panic!("no corrected reply in {sent:#?}"));
+    assert!(corrected.contains("[YJS-2018-0001]"));
+}
