@@ -75,6 +75,7 @@ fn ctx(store: Store) -> Ctx {
         digest_at: jiff::civil::time(8, 0, 0, 0),
         digest_request: None,
         outbox_wake: Default::default(),
+        secret_expires: None,
         claim_seconds: 2 * 86_400,
         intake_failing_after: std::time::Duration::from_secs(1800),
         wording: yjsend::compose::wording::Wording::builtin(),

@@ -5,5 +5,6 @@ pub mod dir;
 pub mod http;
 pub mod imap;
 pub mod maildir;
+pub mod oauth2;
 pub mod smtp;
 pub mod store;

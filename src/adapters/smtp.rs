@@ -7,14 +7,14 @@ use crate::config::{Secret, Tls};
 use crate::pipeline::ports::{Outgoing, SendError, Transport};
 use lettre::address::Envelope;
 use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls as LettreTls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// What the SMTP adapter needs from the configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SmtpSettings {
     pub host: String,
     pub port: u16,
@@ -22,6 +22,8 @@ pub struct SmtpSettings {
     pub ca_file: Option<PathBuf>,
     pub username: Option<String>,
     pub password: Option<String>,
+    /// Sign in with XOAUTH2 and tokens from here instead of a password.
+    pub oauth2: Option<std::sync::Arc<crate::adapters::oauth2::TokenSource>>,
     /// Time allowed for each SMTP command.
     pub timeout: Duration,
 }
@@ -35,46 +37,82 @@ pub enum SmtpSetupError {
     Tls(String),
 }
 
-/// An SMTP transport with a small connection pool.
-#[derive(Clone)]
+/// An SMTP transport with a small connection pool. With OAuth2, the pool is rebuilt when the
+/// token changes (lettre takes credentials when it is built).
 pub struct SmtpTransport {
-    inner: AsyncSmtpTransport<Tokio1Executor>,
+    settings: SmtpSettings,
+    inner: std::sync::Mutex<(Option<String>, AsyncSmtpTransport<Tokio1Executor>)>,
 }
 
 impl SmtpTransport {
     pub fn new(s: &SmtpSettings) -> Result<SmtpTransport, SmtpSetupError> {
-        let tls_params = || -> Result<TlsParameters, SmtpSetupError> {
-            let mut b = TlsParameters::builder(s.host.clone());
-            if let Some(ca) = &s.ca_file {
-                let pem = std::fs::read(ca).map_err(|e| SmtpSetupError::CaFile(ca.clone(), e))?;
-                let cert =
-                    Certificate::from_pem(&pem).map_err(|e| SmtpSetupError::Tls(e.to_string()))?;
-                b = b.add_root_certificate(cert);
-            }
-            b.build_rustls()
-                .map_err(|e| SmtpSetupError::Tls(e.to_string()))
-        };
-        let tls = match s.tls {
-            Tls::Implicit => LettreTls::Wrapper(tls_params()?),
-            Tls::Starttls => LettreTls::Required(tls_params()?),
-            Tls::None => LettreTls::None,
-        };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(s.host.clone())
-            .port(s.port)
-            .tls(tls)
-            .timeout(Some(s.timeout))
-            .pool_config(
-                PoolConfig::new()
-                    .max_size(2)
-                    .idle_timeout(Duration::from_secs(60)),
-            );
-        if let (Some(u), Some(p)) = (&s.username, &s.password) {
-            builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
-        }
+        let inner = build(s, None)?;
         Ok(SmtpTransport {
-            inner: builder.build(),
+            settings: s.clone(),
+            inner: std::sync::Mutex::new((None, inner)),
         })
     }
+
+    /// The transport for this token (the current one, or a new pool for a new token).
+    fn with_token(
+        &self,
+        token: Option<&str>,
+    ) -> Result<AsyncSmtpTransport<Tokio1Executor>, SendError> {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.0.as_deref() != token {
+            let fresh =
+                build(&self.settings, token).map_err(|e| SendError::Transient(e.to_string()))?;
+            *inner = (token.map(str::to_string), fresh);
+        }
+        Ok(inner.1.clone())
+    }
+}
+
+fn build(
+    s: &SmtpSettings,
+    token: Option<&str>,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, SmtpSetupError> {
+    let tls_params = || -> Result<TlsParameters, SmtpSetupError> {
+        let mut b = TlsParameters::builder(s.host.clone());
+        if let Some(ca) = &s.ca_file {
+            let pem = std::fs::read(ca).map_err(|e| SmtpSetupError::CaFile(ca.clone(), e))?;
+            let cert =
+                Certificate::from_pem(&pem).map_err(|e| SmtpSetupError::Tls(e.to_string()))?;
+            b = b.add_root_certificate(cert);
+        }
+        b.build_rustls()
+            .map_err(|e| SmtpSetupError::Tls(e.to_string()))
+    };
+    let tls = match s.tls {
+        Tls::Implicit => LettreTls::Wrapper(tls_params()?),
+        Tls::Starttls => LettreTls::Required(tls_params()?),
+        Tls::None => LettreTls::None,
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(s.host.clone())
+        .port(s.port)
+        .tls(tls)
+        .timeout(Some(s.timeout))
+        .pool_config(
+            PoolConfig::new()
+                .max_size(2)
+                .idle_timeout(Duration::from_secs(60)),
+        );
+    match (&s.oauth2, token) {
+        (Some(source), Some(token)) => {
+            builder = builder
+                .credentials(Credentials::new(
+                    source.user().to_string(),
+                    token.to_string(),
+                ))
+                .authentication(vec![Mechanism::Xoauth2]);
+        }
+        _ => {
+            if let (Some(u), Some(p)) = (&s.username, &s.password) {
+                builder = builder.credentials(Credentials::new(u.clone(), p.clone()));
+            }
+        }
+    }
+    Ok(builder.build())
 }
 
 impl Transport for SmtpTransport {
@@ -92,11 +130,42 @@ impl Transport for SmtpTransport {
             )));
         }
         let envelope = Envelope::new(from, to).map_err(|e| SendError::Permanent(e.to_string()))?;
-        match self.inner.send_raw(&envelope, message.bytes).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-            Err(e) => Err(SendError::Transient(e.to_string())),
+        let Some(source) = &self.settings.oauth2 else {
+            let transport = self.with_token(None)?;
+            return classify(transport.send_raw(&envelope, message.bytes).await);
+        };
+        let token = source
+            .token()
+            .await
+            .map_err(|e| SendError::Transient(e.to_string()))?;
+        let transport = self.with_token(Some(&token))?;
+        match transport.send_raw(&envelope, message.bytes).await {
+            // 535: the token was refused (expired early, revoked): refresh once and retry.
+            Err(e) if e.status().is_some_and(|c| c.to_string() == "535") => {
+                tracing::warn!("The SMTP server rejected the OAuth2 token; refreshing it.");
+                let fresh = source
+                    .refresh(&token)
+                    .await
+                    .map_err(|r| SendError::Transient(format!("{e}; and no new token: {r}")))?;
+                let transport = self.with_token(Some(&fresh))?;
+                // A refused sign-in is never permanent for the message itself.
+                match classify(transport.send_raw(&envelope, message.bytes).await) {
+                    Err(SendError::Permanent(m)) if m.contains("535") => {
+                        Err(SendError::Transient(m))
+                    }
+                    other => other,
+                }
+            }
+            other => classify(other),
         }
+    }
+}
+
+fn classify<T>(r: Result<T, lettre::transport::smtp::Error>) -> Result<(), SendError> {
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
+        Err(e) => Err(SendError::Transient(e.to_string())),
     }
 }
 

@@ -100,7 +100,8 @@ pub fn run(args: &DigestArgs, config: &Config) -> ExitCode {
     };
     // The SMTP transport's pool lives on the runtime: made and dropped inside it.
     let result = runtime.block_on(async {
-        let transport = match open_transport(config) {
+        let tokens = super::run::token_source(config, &ctx.store).map_err(|e| (exit::USAGE, e))?;
+        let transport = match open_transport(config, tokens) {
             Ok(t) => t,
             Err((code, message)) => return Err((code, message)),
         };

@@ -77,6 +77,7 @@ pub fn context(config: &Config, store: Store, evaluator: Evaluator, wording: Wor
         digest_at: config.digest.at,
         digest_request: Some(digest_request_path(config)),
         outbox_wake: Default::default(),
+        secret_expires: config.oauth2.as_ref().and_then(|o| o.client_secret_expires),
         claim_seconds: (config.panel.claim_minutes * 60) as i64,
         intake_failing_after: Duration::from_secs(config.alerts.intake_failing_minutes * 60),
         evaluator,
@@ -149,14 +150,21 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
         },
         ..Pace::default()
     };
-    let mailbox = match open_mailbox(&config.mailbox) {
+    let tokens = match token_source(config, &ctx.store) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("yjsend: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let mailbox = match open_mailbox(&config.mailbox, tokens.clone()) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("yjsend: {e}");
             return ExitCode::from(exit::USAGE);
         }
     };
-    let transport = match open_transport(config) {
+    let transport = match open_transport(config, tokens) {
         Ok(t) => t,
         Err((code, message)) => {
             eprintln!("yjsend: {message}");
@@ -241,7 +249,10 @@ impl Transport for AnyTransport {
 }
 
 /// Sets up the transport `[smtp]` describes; on failure, the exit status and a message.
-pub fn open_transport(config: &Config) -> Result<AnyTransport, (u8, String)> {
+pub fn open_transport(
+    config: &Config,
+    tokens: Option<std::sync::Arc<crate::adapters::oauth2::TokenSource>>,
+) -> Result<AnyTransport, (u8, String)> {
     match &config.smtp {
         SmtpConfig::Dir { path, .. } => DirTransport::new(path.clone())
             .map(AnyTransport::Dir)
@@ -258,10 +269,24 @@ pub fn open_transport(config: &Config) -> Result<AnyTransport, (u8, String)> {
             ca_file,
             username,
             password,
+            oauth2,
             ..
         } => {
-            let password =
-                read_secret(password).map_err(|e| (exit::USAGE, format!("smtp password: {e}")))?;
+            let tokens = match (oauth2, tokens) {
+                (true, None) => {
+                    return Err((
+                        exit::USAGE,
+                        "smtp.auth is oauth2: add an [oauth2] section".into(),
+                    ));
+                }
+                (true, t) => t,
+                (false, _) => None,
+            };
+            let password = if tokens.is_some() {
+                None
+            } else {
+                read_secret(password).map_err(|e| (exit::USAGE, format!("smtp password: {e}")))?
+            };
             let settings = SmtpSettings {
                 host: host.clone(),
                 port: *port,
@@ -269,6 +294,7 @@ pub fn open_transport(config: &Config) -> Result<AnyTransport, (u8, String)> {
                 ca_file: ca_file.clone(),
                 username: username.clone(),
                 password,
+                oauth2: tokens,
                 timeout: Duration::from_secs(60),
             };
             SmtpTransport::new(&settings)
@@ -284,7 +310,56 @@ enum AnyMailbox {
     Imap(Box<ImapMailbox>),
 }
 
-fn open_mailbox(cfg: &MailboxConfig) -> Result<AnyMailbox, String> {
+/// The OAuth2 token source when `mailbox.auth` or `smtp.auth` is `oauth2`.
+pub fn token_source(
+    config: &Config,
+    store: &Store,
+) -> Result<Option<std::sync::Arc<crate::adapters::oauth2::TokenSource>>, String> {
+    use crate::adapters::oauth2::{Grant, OAuth2Settings, TokenSource};
+    let wanted = matches!(
+        &config.mailbox,
+        MailboxConfig::Imap {
+            auth: crate::config::ImapAuth::OAuth2,
+            ..
+        }
+    ) || matches!(&config.smtp, SmtpConfig::Smtp { oauth2: true, .. });
+    let Some(o) = config.oauth2.as_ref().filter(|_| wanted) else {
+        return Ok(None);
+    };
+    let client_secret =
+        read_secret(&o.client_secret).map_err(|e| format!("oauth2 client secret: {e}"))?;
+    let refresh =
+        read_secret(&o.refresh_token).map_err(|e| format!("oauth2 refresh token: {e}"))?;
+    let user = if o.user.is_empty() {
+        match &config.mailbox {
+            MailboxConfig::Imap { username, .. } => username.clone(),
+            MailboxConfig::Maildir { .. } => String::new(),
+        }
+    } else {
+        o.user.clone()
+    };
+    let settings = OAuth2Settings {
+        token_url: o.token_url.clone(),
+        client_id: o.client_id.clone(),
+        client_secret,
+        scope: o.scope.clone(),
+        grant: match refresh {
+            Some(r) => Grant::RefreshToken(r),
+            None => Grant::ClientCredentials,
+        },
+        user,
+        client_secret_expires: o.client_secret_expires,
+        basic_auth: false,
+    };
+    TokenSource::new(settings, store.clone())
+        .map(|t| Some(std::sync::Arc::new(t)))
+        .map_err(|e| e.to_string())
+}
+
+fn open_mailbox(
+    cfg: &MailboxConfig,
+    tokens: Option<std::sync::Arc<crate::adapters::oauth2::TokenSource>>,
+) -> Result<AnyMailbox, String> {
     match cfg {
         MailboxConfig::Maildir { path, .. } => Maildir::open(path, "Processed", "Quarantine")
             .map(AnyMailbox::Maildir)
@@ -296,16 +371,27 @@ fn open_mailbox(cfg: &MailboxConfig) -> Result<AnyMailbox, String> {
             ca_file,
             username,
             password,
-            auth_plain,
+            auth,
             folder,
             processed_folder,
             quarantine_folder,
             idle,
             ..
         } => {
-            let password = read_secret(password)
-                .map_err(|e| format!("imap password: {e}"))?
-                .ok_or("mailbox: set password_env or password_file")?;
+            let auth = match (auth, tokens) {
+                (crate::config::ImapAuth::OAuth2, Some(t)) => Auth::OAuth2(t),
+                (crate::config::ImapAuth::OAuth2, None) => {
+                    return Err("mailbox.auth is oauth2: add an [oauth2] section".into());
+                }
+                (crate::config::ImapAuth::Plain, _) => Auth::Plain,
+                (crate::config::ImapAuth::Login, _) => Auth::Login,
+            };
+            let password = match auth {
+                Auth::OAuth2(_) => String::new(),
+                _ => read_secret(password)
+                    .map_err(|e| format!("imap password: {e}"))?
+                    .ok_or("mailbox: set password_env or password_file")?,
+            };
             let (command_timeout, idle_silence) = ImapSettings::timeouts();
             Ok(AnyMailbox::Imap(Box::new(ImapMailbox::new(ImapSettings {
                 host: host.clone(),
@@ -314,11 +400,7 @@ fn open_mailbox(cfg: &MailboxConfig) -> Result<AnyMailbox, String> {
                 ca_file: ca_file.clone(),
                 username: username.clone(),
                 password,
-                auth: if *auth_plain {
-                    Auth::Plain
-                } else {
-                    Auth::Login
-                },
+                auth,
                 folder: folder.clone(),
                 processed_folder: processed_folder.clone(),
                 quarantine_folder: quarantine_folder.clone(),

@@ -10,7 +10,8 @@ mod roster_file;
 mod sections;
 
 pub use sections::{
-    Alerts, Digest, MailboxConfig, PanelConfig, Replies, Secret, SmtpConfig, Storage, Tls,
+    Alerts, Digest, ImapAuth, MailboxConfig, OAuth2Config, PanelConfig, Replies, Secret,
+    SmtpConfig, Storage, Tls,
 };
 
 use crate::domain::roster::Roster;
@@ -31,6 +32,9 @@ pub struct Config {
     /// `mailbox.trusted_authserv_id`: the only Authentication-Results header that counts.
     pub trusted_authserv_id: Option<String>,
     pub smtp: SmtpConfig,
+    /// `[oauth2]`: where sign-in tokens come from, when `mailbox.auth` or `smtp.auth` is
+    /// `oauth2`.
+    pub oauth2: Option<sections::OAuth2Config>,
     /// `smtp.retry_seconds`: the outbox's first retry delay after a failed send.
     pub retry_seconds: u64,
     pub replies: Replies,
@@ -92,7 +96,22 @@ pub fn from_str(path: &Path, source: &str) -> Result<Config, Vec<ConfigError>> {
     }
     let (round, roster_rel) = sections::round(round_section, &mut errors);
     let mailbox = sections::mailbox(top.table("mailbox", &mut errors), path, &mut errors);
+    let oauth2 = sections::oauth2(top.table("oauth2", &mut errors), path, &mut errors);
     let (smtp, retry_seconds) = sections::smtp(top.table("smtp", &mut errors), path, &mut errors);
+    let wants_oauth2 = matches!(
+        mailbox,
+        MailboxConfig::Imap {
+            auth: ImapAuth::OAuth2,
+            ..
+        }
+    ) || matches!(smtp, SmtpConfig::Smtp { oauth2: true, .. });
+    if wants_oauth2 && oauth2.is_none() {
+        errors.push(
+            0,
+            "oauth2",
+            "mailbox.auth or smtp.auth is oauth2: add an [oauth2] section (provider, client_id, …)",
+        );
+    }
     let replies = sections::replies(top.table("replies", &mut errors), path, &mut errors);
     let digest = sections::digest(top.table("digest", &mut errors), &mut errors);
     let alerts = sections::alerts(top.table("alerts", &mut errors), &mut errors);
@@ -129,6 +148,7 @@ pub fn from_str(path: &Path, source: &str) -> Result<Config, Vec<ConfigError>> {
             trusted_authserv_id: mailbox.trusted_authserv_id().map(str::to_string),
             mailbox,
             smtp,
+            oauth2,
             retry_seconds,
             replies,
             digest,

@@ -34,13 +34,29 @@ pub enum Secret {
 }
 
 fn secret(s: &mut Section, file: &Path, errors: &mut Errors) -> Secret {
-    let env = s.string("password_env", errors);
-    let path = s.string("password_file", errors);
-    if let Some(p) = s.raw("password") {
+    named_secret(
+        s,
+        ["password", "password_env", "password_file"],
+        file,
+        errors,
+    )
+}
+
+/// A secret `[NAME, NAME_env, NAME_file]` given by environment variable or file; a value
+/// written in the config itself is refused.
+fn named_secret(
+    s: &mut Section,
+    [name_key, env_key, file_key]: [&'static str; 3],
+    file: &Path,
+    errors: &mut Errors,
+) -> Secret {
+    let env = s.string(env_key, errors);
+    let path = s.string(file_key, errors);
+    if let Some(p) = s.raw(name_key) {
         errors.push(
             p.span().start,
-            &s.key("password"),
-            "secrets are never written in the config: use password_env or password_file",
+            &s.key(name_key),
+            format!("secrets are never written in the config: use {env_key} or {file_key}"),
         );
     }
     match (env, path) {
@@ -49,13 +65,129 @@ fn secret(s: &mut Section, file: &Path, errors: &mut Errors) -> Secret {
         (Some(e), Some(_)) => {
             errors.push(
                 e.span().start,
-                &s.key("password_env"),
-                "give password_env or password_file, not both",
+                &s.key(env_key),
+                format!("give {env_key} or {file_key}, not both"),
             );
             Secret::None
         }
         (None, None) => Secret::None,
     }
+}
+
+/// How the daemon signs in to IMAP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImapAuth {
+    /// The IMAP LOGIN command (`auth = "password"` or `"login"`).
+    Login,
+    /// AUTHENTICATE PLAIN.
+    Plain,
+    /// XOAUTH2 or OAUTHBEARER with a token from `[oauth2]`.
+    OAuth2,
+}
+
+/// Where OAuth2 tokens come from (`[oauth2]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuth2Config {
+    /// `microsoft`, `google` or `generic`.
+    pub provider: String,
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Set: the refresh-token grant (Google, and generic providers); else client credentials.
+    pub refresh_token: Secret,
+    pub scope: String,
+    /// The address to sign in as; empty: `mailbox.username`.
+    pub user: String,
+    /// When the client secret expires, if the team knows (warned 30 days ahead).
+    pub client_secret_expires: Option<jiff::civil::Date>,
+}
+
+pub(super) fn oauth2(mut s: Section, file: &Path, errors: &mut Errors) -> Option<OAuth2Config> {
+    if !s.present() {
+        return None;
+    }
+    let provider = s
+        .choice("provider", &["microsoft", "google", "generic"], errors)
+        .unwrap_or("generic")
+        .to_string();
+    let tenant = s.string("tenant", errors).map(|t| t.into_inner());
+    let token_url = match (provider.as_str(), s.string("token_url", errors)) {
+        (_, Some(u)) => u.into_inner(),
+        ("microsoft", None) => match &tenant {
+            Some(t) => format!("https://login.microsoftonline.com/{t}/oauth2/v2.0/token"),
+            None => {
+                errors.push(s.offset, &s.key("tenant"), "is required for microsoft");
+                String::new()
+            }
+        },
+        ("google", None) => "https://oauth2.googleapis.com/token".into(),
+        _ => {
+            errors.push(
+                s.offset,
+                &s.key("token_url"),
+                "is required for a generic provider",
+            );
+            String::new()
+        }
+    };
+    let client_id = s
+        .required_string("client_id", errors)
+        .map(|c| c.into_inner())
+        .unwrap_or_default();
+    let client_secret = named_secret(
+        &mut s,
+        ["client_secret", "client_secret_env", "client_secret_file"],
+        file,
+        errors,
+    );
+    let refresh_token = named_secret(
+        &mut s,
+        ["refresh_token", "refresh_token_env", "refresh_token_file"],
+        file,
+        errors,
+    );
+    if provider == "google" && refresh_token == Secret::None {
+        errors.push(
+            s.offset,
+            &s.key("refresh_token_file"),
+            "google needs a refresh token: run `yjsend auth google` once and point refresh_token_file at what it saves",
+        );
+    }
+    let scope = s.string("scope", errors).map_or_else(
+        || match provider.as_str() {
+            "microsoft" => "https://outlook.office365.com/.default".to_string(),
+            "google" => "https://mail.google.com/".to_string(),
+            _ => String::new(),
+        },
+        |v| v.into_inner(),
+    );
+    let user = s
+        .string("user", errors)
+        .map_or(String::new(), |v| v.into_inner());
+    let client_secret_expires = s.string("client_secret_expires", errors).and_then(|v| {
+        match v.get_ref().parse::<jiff::civil::Date>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.push(
+                    v.span().start,
+                    &s.key("client_secret_expires"),
+                    "expected a date like 2027-06-30",
+                );
+                None
+            }
+        }
+    });
+    s.finish(errors);
+    Some(OAuth2Config {
+        provider,
+        token_url,
+        client_id,
+        client_secret,
+        refresh_token,
+        scope,
+        user,
+        client_secret_expires,
+    })
 }
 
 /// `[mailbox]`: where submissions arrive.
@@ -73,7 +205,7 @@ pub enum MailboxConfig {
         username: String,
         password: Secret,
         /// AUTHENTICATE PLAIN instead of LOGIN.
-        auth_plain: bool,
+        auth: ImapAuth,
         folder: String,
         processed_folder: String,
         quarantine_folder: String,
@@ -113,6 +245,8 @@ pub enum SmtpConfig {
         ca_file: Option<PathBuf>,
         username: Option<String>,
         password: Secret,
+        /// Sign in with XOAUTH2 and a token from `[oauth2]` (`auth = "oauth2"`).
+        oauth2: bool,
         from: String,
     },
 }
@@ -277,9 +411,13 @@ pub(super) fn mailbox(mut s: Section, file: &Path, errors: &mut Errors) -> Mailb
             .required_string("username", errors)
             .map(|u| u.into_inner());
         let password = secret(&mut s, file, errors);
-        let auth_plain = s.choice("auth", &["login", "plain"], errors) == Some("plain");
+        let auth = match s.choice("auth", &["password", "login", "plain", "oauth2"], errors) {
+            Some("plain") => ImapAuth::Plain,
+            Some("oauth2") => ImapAuth::OAuth2,
+            _ => ImapAuth::Login,
+        };
         MailboxConfig::Imap {
-            auth_plain,
+            auth,
             host: host.unwrap_or_default(),
             port,
             tls,
@@ -368,6 +506,7 @@ pub(super) fn smtp(mut s: Section, file: &Path, errors: &mut Errors) -> (SmtpCon
                 .map(|p| relative_to(file, p.get_ref())),
             username: s.string("username", errors).map(|u| u.into_inner()),
             password: secret(&mut s, file, errors),
+            oauth2: s.choice("auth", &["password", "oauth2"], errors) == Some("oauth2"),
             from,
         }
     };

@@ -344,6 +344,23 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64) -> Result<Built, StoreError> 
         )),
         Some(_) => {}
     }
+    let expires = credentials_expire(ctx)?;
+    if let Some((date, what)) = &expires
+        && (*date - today).get_days() <= 30
+    {
+        problems.push(format!(
+            "The mailbox sign-in ({what}) expires on {}: renew it before then.",
+            date.strftime("%-d %B %Y")
+        ));
+    }
+    if let Some(e) = ctx.store.meta_get(crate::adapters::oauth2::LAST_ERROR)?
+        && ctx
+            .store
+            .meta_get(crate::adapters::oauth2::LAST_OK)?
+            .is_none_or(|ok| ok < e)
+    {
+        problems.push(format!("Mailbox sign-in is failing: {e}"));
+    }
     if !failed.is_empty() {
         problems.push(format!(
             "{} message{} could not be delivered.",
@@ -360,7 +377,8 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64) -> Result<Built, StoreError> 
         ledger: ctx.store.record_count(),
         outbox_pending: pending,
         outbox_failed: failed.len(),
-        credentials_expire: None,
+        credentials_expire: expires
+            .map(|(d, what)| format!("{} ({what})", d.strftime("%-d %B %Y"))),
         summary: if problems.is_empty() {
             "All well.".into()
         } else {
@@ -383,6 +401,29 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64) -> Result<Built, StoreError> 
         charts,
         next_record,
     })
+}
+
+/// The earliest known expiry of the mailbox's sign-in: the OAuth2 client secret (from the
+/// configuration) or the refresh token (where the provider said so).
+pub fn credentials_expire(
+    ctx: &Ctx,
+) -> Result<Option<(jiff::civil::Date, &'static str)>, StoreError> {
+    let refresh = ctx
+        .store
+        .meta_get(crate::adapters::oauth2::REFRESH_EXPIRES)?
+        .and_then(|v| v.parse::<i64>().ok())
+        .and_then(|t| Timestamp::from_second(t).ok())
+        .map(|t| {
+            (
+                t.to_zoned(ctx.round.timezone.clone()).date(),
+                "OAuth2 refresh token",
+            )
+        });
+    let secret = ctx.secret_expires.map(|d| (d, "OAuth2 client secret"));
+    Ok([refresh, secret]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(d, _)| *d))
 }
 
 fn capitalised(s: &str) -> String {

@@ -53,6 +53,8 @@ pub struct Ctx {
     /// A file whose appearance asks the running daemon for a digest now (`yjsend digest
     /// --now` while the daemon holds the store).
     pub digest_request: Option<std::path::PathBuf>,
+    /// When the OAuth2 client secret expires (`oauth2.client_secret_expires`), if known.
+    pub secret_expires: Option<jiff::civil::Date>,
     /// Wakes delivery when something is queued (by intake, the digest, the panel API).
     pub outbox_wake: tokio::sync::Notify,
     /// How long a panel member's claim on a case lasts untouched (`panel.claim_minutes`).

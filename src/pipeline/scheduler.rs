@@ -107,6 +107,7 @@ async fn digest_loop(
             sent |= digest::queue(ctx, now, None)?;
             let _ = std::fs::remove_file(request);
         }
+        sent |= expiry_alert(ctx, now)?;
         if sent {
             queued.notify_one();
         }
@@ -200,6 +201,27 @@ async fn intake_loop<M: Mailbox>(
             _ = stop.failed.changed() => {}
         }
     }
+}
+
+/// Alerts the team, once a day, when the mailbox sign-in expires within 30 days.
+fn expiry_alert(ctx: &Ctx, now: Timestamp) -> Result<bool, StoreError> {
+    let Some((date, what)) = digest::credentials_expire(ctx)? else {
+        return Ok(false);
+    };
+    let today = now.to_zoned(ctx.round.timezone.clone()).date();
+    let days = (date - today).get_days();
+    if days > 30 || ctx.store.meta_get("oauth2:expiry_alerted")? == Some(today.to_string()) {
+        return Ok(false);
+    }
+    ctx.store
+        .meta_set("oauth2:expiry_alerted", &today.to_string())?;
+    let body = format!(
+        "The {what} that lets yjsend sign in to the project mailbox expires on {} ({days} days). \
+         When it expires, intake stops. Renew it with the provider and update the file or \
+         environment variable the configuration names.",
+        date.strftime("%-d %B %Y")
+    );
+    alert::queue(ctx, "mailbox sign-in expires soon", &body, now)
 }
 
 /// Whether the mailbox answers: remembered in the store (`mailbox_last_ok` and

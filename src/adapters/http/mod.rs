@@ -119,8 +119,22 @@ fn now() -> i64 {
 
 /// Liveness and readiness, no case data.
 async fn healthz(State(s): State<Shared>) -> Response {
-    let last_ok = s.ctx.store.meta_get("mailbox_last_ok").ok().flatten();
-    Json(json!({ "status": "ok", "mailbox_last_ok": last_ok })).into_response()
+    use crate::adapters::oauth2::{LAST_ERROR, LAST_OK};
+    let meta = |k: &str| s.ctx.store.meta_get(k).ok().flatten();
+    let expires = crate::pipeline::digest::credentials_expire(&s.ctx)
+        .ok()
+        .flatten()
+        .map(|(d, what)| json!({ "date": d.to_string(), "what": what }));
+    Json(json!({
+        "status": "ok",
+        "mailbox_last_ok": meta("mailbox_last_ok"),
+        "signin": {
+            "oauth2_last_ok": meta(LAST_OK),
+            "oauth2_last_error": meta(LAST_ERROR),
+            "expires": expires,
+        },
+    }))
+    .into_response()
 }
 
 /// Prometheus text: from loopback, or with any valid token.

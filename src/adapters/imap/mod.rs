@@ -20,12 +20,36 @@ use tokio::net::TcpStream;
 use tracing::{debug, info, warn};
 
 /// How to log in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum Auth {
     /// The IMAP LOGIN command.
     Login,
     /// AUTHENTICATE PLAIN (RFC 4616).
     Plain,
+    /// AUTHENTICATE OAUTHBEARER (RFC 7628) where the server offers it, else XOAUTH2, with a
+    /// token from the source (refreshed once and retried when the server rejects it).
+    OAuth2(std::sync::Arc<crate::adapters::oauth2::TokenSource>),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Auth::Login => "Login",
+            Auth::Plain => "Plain",
+            Auth::OAuth2(_) => "OAuth2",
+        })
+    }
+}
+
+/// A SASL exchange with one initial response: after it, an empty answer to whatever the
+/// server says (a failed XOAUTH2 sends its error as a challenge and waits for one).
+struct OneShot(Option<Vec<u8>>);
+
+impl async_imap::Authenticator for OneShot {
+    type Response = Vec<u8>;
+    fn process(&mut self, _challenge: &[u8]) -> Vec<u8> {
+        self.0.take().unwrap_or_default()
+    }
 }
 
 /// What the IMAP adapter needs from the configuration.
@@ -117,7 +141,7 @@ impl ImapMailbox {
             }
             Tls::Starttls => {
                 let mut client = Client::new(Stream::Plain(tcp));
-                greeting(&mut client, t).await?;
+                let bearer = greeting(&mut client, t).await?;
                 tokio::time::timeout(t, client.run_command_and_check_ok("STARTTLS", None))
                     .await
                     .map_err(|_| unavailable("STARTTLS", "timed out"))?
@@ -130,23 +154,24 @@ impl ImapMailbox {
                     .await
                     .map_err(|_| unavailable("TLS", "timed out"))?
                     .map_err(|e| unavailable("TLS", e))?;
-                return self.login(Client::new(tls), false).await;
+                return self.login(Client::new(tls), false, bearer).await;
             }
         };
-        self.login(Client::new(stream), true).await
+        self.login(Client::new(stream), true, false).await
     }
 
     async fn login(
         &self,
         mut client: Client<Stream>,
         read_greeting: bool,
+        mut oauthbearer: bool,
     ) -> Result<Connected, MailboxError> {
         let s = &self.settings;
         let t = s.command_timeout;
         if read_greeting {
-            greeting(&mut client, t).await?;
+            oauthbearer = greeting(&mut client, t).await?;
         }
-        let session = match s.auth {
+        let session = match &s.auth {
             Auth::Login => tokio::time::timeout(t, client.login(&s.username, &s.password))
                 .await
                 .map_err(|_| unavailable("login", "timed out"))?
@@ -165,6 +190,7 @@ impl ImapMailbox {
                         MailboxError::Other(format!("login as {} refused: {e}", s.username))
                     })?
             }
+            Auth::OAuth2(source) => self.oauth2(client, source, oauthbearer).await?,
         };
         let mut session = session;
         let caps = tokio::time::timeout(t, session.capabilities())
@@ -193,6 +219,54 @@ impl ImapMailbox {
             can_idle,
             uidplus,
         })
+    }
+
+    /// Signs in with a token; a rejected token is refreshed once and tried again on a new
+    /// connection (a token can expire between two sessions, or be revoked).
+    async fn oauth2(
+        &self,
+        client: Client<Stream>,
+        source: &crate::adapters::oauth2::TokenSource,
+        oauthbearer: bool,
+    ) -> Result<Session<Stream>, MailboxError> {
+        use crate::adapters::oauth2::{OAuthError, oauthbearer as bearer, xoauth2};
+        let s = &self.settings;
+        let t = s.command_timeout;
+        let token = source.token().await.map_err(|e| match e {
+            OAuthError::Refused(m) => MailboxError::Other(format!("OAuth2 sign-in: {m}")),
+            OAuthError::Unavailable(m) => unavailable("OAuth2 token", m),
+        })?;
+        let (mechanism, initial) = if oauthbearer {
+            (
+                "OAUTHBEARER",
+                bearer(source.user(), &s.host, s.port, &token),
+            )
+        } else {
+            ("XOAUTH2", xoauth2(source.user(), &token))
+        };
+        match tokio::time::timeout(
+            t,
+            client.authenticate(mechanism, OneShot(Some(initial.into_bytes()))),
+        )
+        .await
+        {
+            Err(_) => Err(unavailable("authenticate", "timed out")),
+            Ok(Ok(session)) => Ok(session),
+            Ok(Err((e, _))) => {
+                warn!(error = %e, mechanism, "The IMAP server rejected the OAuth2 token; refreshing it.");
+                // Refresh so the next connection (after the usual backoff) has a new token.
+                if let Err(r) = source.refresh(&token).await {
+                    return Err(MailboxError::Other(format!(
+                        "OAuth2 sign-in as {} refused ({e}), and a new token could not be had: {r}",
+                        source.user()
+                    )));
+                }
+                Err(unavailable(
+                    &format!("OAuth2 sign-in as {}", source.user()),
+                    format!("{e}; a new token is ready for the next attempt"),
+                ))
+            }
+        }
     }
 
     async fn ensure(&mut self) -> Result<(), MailboxError> {
@@ -295,13 +369,28 @@ fn uid_set(uids: &mut [u32]) -> String {
     out
 }
 
-async fn greeting(client: &mut Client<Stream>, t: Duration) -> Result<(), MailboxError> {
+/// Reads the greeting; true when it advertises AUTH=OAUTHBEARER.
+async fn greeting(client: &mut Client<Stream>, t: Duration) -> Result<bool, MailboxError> {
     match tokio::time::timeout(t, client.read_response()).await {
-        Ok(Ok(Some(_))) => Ok(()),
+        Ok(Ok(Some(r))) => Ok(offers_oauthbearer(r.parsed())),
         Ok(Ok(None)) => Err(unavailable("greeting", "connection closed")),
         Ok(Err(e)) => Err(unavailable("greeting", e)),
         Err(_) => Err(unavailable("greeting", "timed out")),
     }
+}
+
+fn offers_oauthbearer(r: &async_imap::imap_proto::Response<'_>) -> bool {
+    use async_imap::imap_proto::{Capability, Response, ResponseCode};
+    let caps = match r {
+        Response::Data { outcome, .. } => match &outcome.code {
+            Some(ResponseCode::Capabilities(c)) => c,
+            _ => return false,
+        },
+        Response::Capabilities(c) => c,
+        _ => return false,
+    };
+    caps.iter()
+        .any(|c| matches!(c, Capability::Auth(m) if m.eq_ignore_ascii_case("OAUTHBEARER")))
 }
 
 impl Mailbox for ImapMailbox {
