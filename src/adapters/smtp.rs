@@ -140,8 +140,10 @@ impl Transport for SmtpTransport {
             .map_err(|e| SendError::Transient(e.to_string()))?;
         let transport = self.with_token(Some(&token))?;
         match transport.send_raw(&envelope, message.bytes).await {
-            // 535: the token was refused (expired early, revoked): refresh once and retry.
-            Err(e) if e.status().is_some_and(|c| c.to_string() == "535") => {
+            // The token was refused (expired early, revoked): 535, or (Dovecot) an error sent
+            // as a SASL challenge, which lettre reports as a client error. Refresh once and
+            // retry.
+            Err(e) if e.is_client() || e.status().is_some_and(|c| c.to_string() == "535") => {
                 tracing::warn!("The SMTP server rejected the OAuth2 token; refreshing it.");
                 let fresh = source
                     .refresh(&token)

@@ -1,6 +1,7 @@
 //! The command line: parse arguments, load the configuration, dispatch. The commands' work
 //! lives in their own files; this one only wires them.
 
+pub mod auth;
 pub mod check;
 pub mod digest;
 pub mod funder;
@@ -32,6 +33,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// The daemon: intake, auto-replies and delivery (`--once`: what is waiting, then exit)
     Run(run::RunArgs),
+    /// One-off OAuth2 consent: `auth google` saves a Google Workspace refresh token
+    Auth(auth::AuthArgs),
     /// The triage digest on demand: `--now` sends it, `--print` shows it
     Digest(digest::DigestArgs),
     /// The panel's client of the daemon's API: queue, pull, show, decide, release, token
@@ -104,6 +107,10 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Command::Worker => match load_config(&cli) {
             Ok(config) => run::worker(&config),
+            Err(code) => code,
+        },
+        Command::Auth(args) => match load_config(&cli) {
+            Ok(config) => auth::run(args, &config),
             Err(code) => code,
         },
         Command::Digest(args) => match load_config(&cli) {

@@ -319,7 +319,7 @@ pub fn token_source(
     let wanted = matches!(
         &config.mailbox,
         MailboxConfig::Imap {
-            auth: crate::config::ImapAuth::OAuth2,
+            auth: crate::config::ImapAuth::OAuth2 | crate::config::ImapAuth::Xoauth2,
             ..
         }
     ) || matches!(&config.smtp, SmtpConfig::Smtp { oauth2: true, .. });
@@ -379,15 +379,16 @@ fn open_mailbox(
             ..
         } => {
             let auth = match (auth, tokens) {
-                (crate::config::ImapAuth::OAuth2, Some(t)) => Auth::OAuth2(t),
-                (crate::config::ImapAuth::OAuth2, None) => {
+                (crate::config::ImapAuth::OAuth2, Some(t)) => Auth::OAuth2(t, false),
+                (crate::config::ImapAuth::Xoauth2, Some(t)) => Auth::OAuth2(t, true),
+                (crate::config::ImapAuth::OAuth2 | crate::config::ImapAuth::Xoauth2, None) => {
                     return Err("mailbox.auth is oauth2: add an [oauth2] section".into());
                 }
                 (crate::config::ImapAuth::Plain, _) => Auth::Plain,
                 (crate::config::ImapAuth::Login, _) => Auth::Login,
             };
             let password = match auth {
-                Auth::OAuth2(_) => String::new(),
+                Auth::OAuth2(..) => String::new(),
                 _ => read_secret(password)
                     .map_err(|e| format!("imap password: {e}"))?
                     .ok_or("mailbox: set password_env or password_file")?,

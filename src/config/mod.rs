@@ -101,7 +101,7 @@ pub fn from_str(path: &Path, source: &str) -> Result<Config, Vec<ConfigError>> {
     let wants_oauth2 = matches!(
         mailbox,
         MailboxConfig::Imap {
-            auth: ImapAuth::OAuth2,
+            auth: ImapAuth::OAuth2 | ImapAuth::Xoauth2,
             ..
         }
     ) || matches!(smtp, SmtpConfig::Smtp { oauth2: true, .. });

@@ -81,8 +81,10 @@ pub enum ImapAuth {
     Login,
     /// AUTHENTICATE PLAIN.
     Plain,
-    /// XOAUTH2 or OAUTHBEARER with a token from `[oauth2]`.
+    /// A token from `[oauth2]`, by OAUTHBEARER where the server offers it, else XOAUTH2.
     OAuth2,
+    /// The same, always by XOAUTH2 (`auth = "xoauth2"`).
+    Xoauth2,
 }
 
 /// Where OAuth2 tokens come from (`[oauth2]`).
@@ -411,9 +413,14 @@ pub(super) fn mailbox(mut s: Section, file: &Path, errors: &mut Errors) -> Mailb
             .required_string("username", errors)
             .map(|u| u.into_inner());
         let password = secret(&mut s, file, errors);
-        let auth = match s.choice("auth", &["password", "login", "plain", "oauth2"], errors) {
+        let auth = match s.choice(
+            "auth",
+            &["password", "login", "plain", "oauth2", "xoauth2"],
+            errors,
+        ) {
             Some("plain") => ImapAuth::Plain,
             Some("oauth2") => ImapAuth::OAuth2,
+            Some("xoauth2") => ImapAuth::Xoauth2,
             _ => ImapAuth::Login,
         };
         MailboxConfig::Imap {

@@ -26,9 +26,10 @@ pub enum Auth {
     Login,
     /// AUTHENTICATE PLAIN (RFC 4616).
     Plain,
-    /// AUTHENTICATE OAUTHBEARER (RFC 7628) where the server offers it, else XOAUTH2, with a
-    /// token from the source (refreshed once and retried when the server rejects it).
-    OAuth2(std::sync::Arc<crate::adapters::oauth2::TokenSource>),
+    /// AUTHENTICATE OAUTHBEARER (RFC 7628) where the server offers it, else XOAUTH2 (always
+    /// XOAUTH2 when the flag is set), with a token from the source (refreshed when the server
+    /// rejects it).
+    OAuth2(std::sync::Arc<crate::adapters::oauth2::TokenSource>, bool),
 }
 
 impl std::fmt::Debug for Auth {
@@ -36,7 +37,7 @@ impl std::fmt::Debug for Auth {
         f.write_str(match self {
             Auth::Login => "Login",
             Auth::Plain => "Plain",
-            Auth::OAuth2(_) => "OAuth2",
+            Auth::OAuth2(..) => "OAuth2",
         })
     }
 }
@@ -190,7 +191,10 @@ impl ImapMailbox {
                         MailboxError::Other(format!("login as {} refused: {e}", s.username))
                     })?
             }
-            Auth::OAuth2(source) => self.oauth2(client, source, oauthbearer).await?,
+            Auth::OAuth2(source, xoauth2_only) => {
+                self.oauth2(client, source, oauthbearer && !xoauth2_only)
+                    .await?
+            }
         };
         let mut session = session;
         let caps = tokio::time::timeout(t, session.capabilities())
