@@ -20,6 +20,8 @@ pub struct MailStack {
     pub imap_port: u16,
     pub imaps_port: u16,
     pub ca_file: PathBuf,
+    /// The OAuth2 token server's port (started with [`MailStack::start_with_oauth2`]).
+    pub oauth2_port: Option<u16>,
 }
 
 static NEXT: AtomicU16 = AtomicU16::new(0);
@@ -39,6 +41,16 @@ fn unavailable(why: &str) -> Option<MailStack> {
 impl MailStack {
     /// Starts a fresh stack on ports no other test in this process uses.
     pub fn start() -> Option<MailStack> {
+        Self::start_inner(false)
+    }
+
+    /// The same, with the OAuth2 token server and Dovecot's XOAUTH2 / OAUTHBEARER sign-in.
+    #[allow(dead_code)]
+    pub fn start_with_oauth2() -> Option<MailStack> {
+        Self::start_inner(true)
+    }
+
+    fn start_inner(oauth2: bool) -> Option<MailStack> {
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
             return unavailable("not root");
@@ -59,6 +71,7 @@ impl MailStack {
             submission_port: base + 1,
             imap_port: base + 2,
             imaps_port: base + 3,
+            oauth2_port: oauth2.then_some(base + 4),
         };
         let out = stack.script_output("start");
         if !out.status.success() {
@@ -70,6 +83,25 @@ impl MailStack {
     /// Stops both servers and starts them again (the daemon sees its connections drop).
     pub fn restart(&self) {
         self.script("start");
+    }
+
+    /// A request to the token server's admin side (`POST /admin/expire`, `GET /admin/stats`);
+    /// returns the body.
+    #[allow(dead_code)]
+    pub fn token_admin(&self, method: &str, path: &str) -> String {
+        let port = self.oauth2_port.expect("a stack with OAuth2");
+        let mut s = TcpStream::connect(("127.0.0.1", port)).expect("the token server");
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out.split_once("\r\n\r\n")
+            .map(|x| x.1.to_string())
+            .unwrap_or_default()
     }
 
     /// Stops the SMTP server (OpenSMTPD) alone: the submission service then cannot relay.
@@ -92,8 +124,11 @@ impl MailStack {
     }
 
     fn script_output(&self, command: &str) -> std::process::Output {
-        Command::new(script())
-            .arg(command)
+        let mut c = Command::new(script());
+        if let Some(p) = self.oauth2_port {
+            c.env("MAILSTACK_OAUTH2_PORT", p.to_string());
+        }
+        c.arg(command)
             .arg(&self.dir)
             .env("MAILSTACK_SMTP_PORT", self.smtp_port.to_string())
             .env(
