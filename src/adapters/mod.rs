@@ -8,3 +8,4 @@ pub mod maildir;
 pub mod oauth2;
 pub mod smtp;
 pub mod store;
+pub mod systemd;

@@ -23,6 +23,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Log lines as `text`, or as `json` (one object a line, for journald or a log shipper)
+    #[arg(long, global = true, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+
     #[command(subcommand)]
     pub command: Command,
 }

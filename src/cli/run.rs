@@ -182,7 +182,9 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
             }
         }
     };
+    crate::adapters::systemd::notify("READY=1");
     let result = drive(&ctx, mailbox, &transport, args.once, pace, stop_rx).await;
+    crate::adapters::systemd::notify("STOPPING=1");
     if let Some(server) = server {
         // Stops with the same signal; give in-flight requests a moment.
         let _ = tokio::time::timeout(Duration::from_secs(10), server).await;

@@ -315,11 +315,13 @@ async fn pull(
 }
 
 /// The case page, with an optional error (a refused decision) and its status.
+/// The refused form's values come back so nothing typed is lost.
 fn case_page(
     s: &AppState,
     signed: &Signed,
     reference: &str,
     error: Option<(StatusCode, String)>,
+    form: &HashMap<String, String>,
 ) -> Response {
     let v = match panel::view(&s.ctx, &signed.member, reference) {
         Ok(Some(v)) => v,
@@ -427,13 +429,18 @@ fn case_page(
                 submissions => submissions,
                 audit => audit,
                 error => error,
+                form => context! {
+                    outcome => form.get("outcome").cloned(),
+                    commendation => form.contains_key("commendation"),
+                    feedback => form.get("feedback").cloned(),
+                },
             },
         ),
     )
 }
 
 async fn case(State(s): State<Shared>, signed: Signed, Path(reference): Path<String>) -> Response {
-    case_page(&s, &signed, &reference, None)
+    case_page(&s, &signed, &reference, None, &HashMap::new())
 }
 
 async fn file(
@@ -496,6 +503,7 @@ async fn decide(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Choose an outcome.".into(),
             )),
+            &f,
         );
     };
     let request = panel::DecisionRequest {
@@ -522,7 +530,7 @@ async fn decide(
                 panel::PanelError::NotFound(_) => StatusCode::NOT_FOUND,
                 _ => StatusCode::CONFLICT,
             };
-            case_page(&s, &signed, &reference, Some((status, e.to_string())))
+            case_page(&s, &signed, &reference, Some((status, e.to_string())), &f)
         }
     }
 }
