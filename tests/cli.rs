@@ -181,3 +181,51 @@ fn config_check_renders_the_wording_and_names_a_broken_template() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("templates"));
 }
+
+#[test]
+fn backup_and_restore_from_the_command_line() {
+    let (dir, config) = setup();
+    let new = dir.path().join("mail/new");
+    std::fs::create_dir_all(&new).unwrap();
+    std::fs::copy(
+        root().join("fixtures/eml/001-xlsx-plain.eml"),
+        new.join("1.eml"),
+    )
+    .unwrap();
+    assert!(yjsend(&config, &["run", "--once"]).status.success());
+    let file = dir.path().join("backup.gz");
+    let out = yjsend(&config, &["backup", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Into the same (non-empty) store: refused.
+    let out = yjsend(&config, &["restore", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("empty store"));
+    // Into a fresh store: the record is there (a second run answers nothing again).
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("yjsend.db", "restored.db");
+    std::fs::write(&config, text).unwrap();
+    let out = yjsend(&config, &["restore", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::copy(
+        root().join("fixtures/eml/001-xlsx-plain.eml"),
+        new.join("2.eml"),
+    )
+    .unwrap();
+    assert!(yjsend(&config, &["run", "--once"]).status.success());
+    let replies = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        replies, 1,
+        "the copy of an answered message is not answered again"
+    );
+}

@@ -18,7 +18,7 @@ pub struct ReportArgs {
 pub fn run(args: &ReportArgs, config: &Config) -> ExitCode {
     let bytes = match Store::open(&config.storage.path) {
         Ok(store) => crate::pipeline::panel::report(&store, &config.round.name, &config.roster),
-        Err(open_error) => from_daemon(config).map_err(|e| {
+        Err(open_error) => from_daemon(config, "/api/report").map_err(|e| {
             format!("the store is in use ({open_error}) and the daemon's API did not help: {e}")
         }),
     };
@@ -37,7 +37,8 @@ pub fn run(args: &ReportArgs, config: &Config) -> ExitCode {
     }
 }
 
-fn from_daemon(config: &Config) -> Result<Vec<u8>, String> {
+/// A file the running daemon makes (`path`: `/api/report`, `/api/backup`), with a team token.
+pub fn from_daemon(config: &Config, path: &str) -> Result<Vec<u8>, String> {
     let base = std::env::var("YJSEND_PANEL_URL")
         .ok()
         .or_else(|| config.panel.listen.as_ref().map(|l| format!("http://{l}")))
@@ -50,7 +51,7 @@ fn from_daemon(config: &Config) -> Result<Vec<u8>, String> {
         .map_err(|e| e.to_string())?;
     rt.block_on(async {
         let r = reqwest::Client::new()
-            .get(format!("{}/api/report", base.trim_end_matches('/')))
+            .get(format!("{}{path}", base.trim_end_matches('/')))
             .bearer_auth(token)
             .send()
             .await

@@ -6,6 +6,7 @@ pub mod check;
 pub mod digest;
 pub mod funder;
 pub mod human;
+pub mod ops;
 pub mod panel;
 pub mod report;
 pub mod run;
@@ -39,6 +40,10 @@ pub enum Command {
     Run(run::RunArgs),
     /// One-off OAuth2 consent: `auth google` saves a Google Workspace refresh token
     Auth(auth::AuthArgs),
+    /// A consistent backup of the store (through the running daemon, if there is one)
+    Backup(ops::FileArg),
+    /// Restore a backup into an empty store
+    Restore(ops::FileArg),
     /// The triage digest on demand: `--now` sends it, `--print` shows it
     Digest(digest::DigestArgs),
     /// The panel's client of the daemon's API: queue, pull, show, decide, release, token
@@ -115,6 +120,14 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Command::Auth(args) => match load_config(&cli) {
             Ok(config) => auth::run(args, &config),
+            Err(code) => code,
+        },
+        Command::Backup(args) => match load_config(&cli) {
+            Ok(config) => ops::backup(args, &config),
+            Err(code) => code,
+        },
+        Command::Restore(args) => match load_config(&cli) {
+            Ok(config) => ops::restore(args, &config),
             Err(code) => code,
         },
         Command::Digest(args) => match load_config(&cli) {

@@ -77,6 +77,7 @@ pub fn context(config: &Config, store: Store, evaluator: Evaluator, wording: Wor
         digest_at: config.digest.at,
         digest_request: Some(digest_request_path(config)),
         outbox_wake: Default::default(),
+        pause: Default::default(),
         secret_expires: config.oauth2.as_ref().and_then(|o| o.client_secret_expires),
         claim_seconds: (config.panel.claim_minutes * 60) as i64,
         intake_failing_after: Duration::from_secs(config.alerts.intake_failing_minutes * 60),

@@ -55,6 +55,8 @@ pub struct Ctx {
     pub digest_request: Option<std::path::PathBuf>,
     /// When the OAuth2 client secret expires (`oauth2.client_secret_expires`), if known.
     pub secret_expires: Option<jiff::civil::Date>,
+    /// Pipeline steps hold it shared; a backup holds it alone, so it sees no step half done.
+    pub pause: tokio::sync::RwLock<()>,
     /// Wakes delivery when something is queued (by intake, the digest, the panel API).
     pub outbox_wake: tokio::sync::Notify,
     /// How long a panel member's claim on a case lasts untouched (`panel.claim_minutes`).

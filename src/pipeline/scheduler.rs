@@ -100,6 +100,7 @@ async fn digest_loop(
     }
     loop {
         let now = Timestamp::now();
+        let _step = ctx.pause.read().await;
         let mut sent = digest::catch_up(ctx, now)?;
         if let Some(request) = &ctx.digest_request
             && request.exists()
@@ -108,6 +109,7 @@ async fn digest_loop(
             let _ = std::fs::remove_file(request);
         }
         sent |= expiry_alert(ctx, now)?;
+        drop(_step);
         if sent {
             queued.notify_one();
         }
@@ -160,7 +162,10 @@ async fn intake_loop<M: Mailbox>(
             info!("Intake stops: nothing in flight.");
             return Ok(());
         }
-        let result = intake::tick(ctx, mailbox, Timestamp::now()).await;
+        let result = {
+            let _step = ctx.pause.read().await;
+            intake::tick(ctx, mailbox, Timestamp::now()).await
+        };
         if health.observe(ctx, &result, mailbox.waiting())? {
             queued.notify_one();
         }
@@ -308,7 +313,10 @@ async fn delivery_loop<T: Transport>(
         // After a shutdown, stop between groups; with `--once`, send all that is due.
         let over = *intake_over.borrow();
         let stop = || !once && *intake_over.borrow();
-        let tick = delivery::tick_until(ctx, transport, Timestamp::now(), stop).await?;
+        let tick = {
+            let _step = ctx.pause.read().await;
+            delivery::tick_until(ctx, transport, Timestamp::now(), stop).await?
+        };
         if over && (tick == Tick::Idle || !once) {
             return Ok(());
         }

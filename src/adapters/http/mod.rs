@@ -39,6 +39,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/release", post(release))
         .route("/api/digest", post(digest_now))
         .route("/api/report", get(report))
+        .route("/api/backup", get(backup))
         .route("/api/conflicts", get(conflicts).post(declare_conflicts))
         .merge(pages::router())
         .with_state(state)
@@ -373,6 +374,18 @@ async fn report(State(s): State<Shared>, Authed(m): Authed) -> Result<Response, 
         bytes,
     )
         .into_response())
+}
+
+/// A consistent backup of the store (team only).
+async fn backup(State(s): State<Shared>, Authed(m): Authed) -> Result<Response, ApiError> {
+    if m.role != Role::Team {
+        return Err(forbidden("only the project team may do that"));
+    }
+    let bytes = panel::backup(&s.ctx)
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    tracing::info!(by = m.name, bytes = bytes.len(), "Backup taken.");
+    Ok(([(header::CONTENT_TYPE, "application/gzip")], bytes).into_response())
 }
 
 /// Serves the API on `listener` until `shutdown` resolves.

@@ -632,3 +632,14 @@ pub fn report(
 pub fn record(ctx: &Ctx, reference: &str) -> Result<Option<Record>, StoreError> {
     record_by_reference(ctx, reference)
 }
+
+/// A consistent backup of the whole store while the daemon runs: every pipeline step and
+/// case change waits until it is written.
+pub async fn backup(ctx: &Ctx) -> Result<Vec<u8>, StoreError> {
+    let _paused = ctx.pause.write().await;
+    ctx.store.flush().await?;
+    let _cases = ctx.store.lock_cases();
+    let mut out = Vec::new();
+    ctx.store.backup(&mut out)?;
+    Ok(out)
+}
