@@ -229,3 +229,96 @@ fn backup_and_restore_from_the_command_line() {
         "the copy of an answered message is not answered again"
     );
 }
+
+fn store_files_contain(dir: &std::path::Path, needle: &[u8]) -> bool {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read(&p)
+                .unwrap()
+                .windows(needle.len())
+                .any(|w| w == needle)
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+#[test]
+fn purge_and_subject_access_find_export_and_erase_for_good() {
+    let (dir, config) = setup();
+    let new = dir.path().join("mail/new");
+    std::fs::create_dir_all(&new).unwrap();
+    std::fs::copy(
+        root().join("fixtures/eml/001-xlsx-plain.eml"),
+        new.join("1.eml"),
+    )
+    .unwrap();
+    assert!(yjsend(&config, &["run", "--once"]).status.success());
+    let store = dir.path().join("yjsend.db");
+    // The sender's address and the attachment's name are in the stored message.
+    let needle = b"send.lead@oxfordshire.example";
+    assert!(store_files_contain(&store, needle));
+
+    // Subject access: found and exported.
+    let export = dir.path().join("export");
+    let out = yjsend(
+        &config,
+        &[
+            "subject",
+            "send.lead@oxfordshire.example",
+            "--export",
+            export.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = std::fs::read_to_string(export.join("records.json")).unwrap();
+    assert!(records.contains("YJS-2018-0001"), "{records}");
+    assert_eq!(
+        std::fs::read_dir(&export).unwrap().count(),
+        2,
+        "records.json and the message"
+    );
+
+    // A dry run deletes nothing.
+    let tomorrow = (jiff::Zoned::now().date() + jiff::ToSpan::days(1)).to_string();
+    let out = yjsend(&config, &["purge", "--before", &tomorrow, "--dry-run"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("would delete the personal data of 1 record")
+    );
+    assert!(store_files_contain(&store, needle));
+
+    // The purge: gone from the files, the figures kept.
+    let out = yjsend(&config, &["purge", "--before", &tomorrow]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !store_files_contain(&store, needle),
+        "the address is still in the store's files"
+    );
+    let out = yjsend(&config, &["subject", "send.lead@oxfordshire.example"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 message(s)"));
+    let report = dir.path().join("report.xlsx");
+    let out = yjsend(&config, &["report", "--xlsx", report.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "the anonymous figures still make a report"
+    );
+}

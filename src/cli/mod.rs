@@ -44,6 +44,10 @@ pub enum Command {
     Backup(ops::FileArg),
     /// Restore a backup into an empty store
     Restore(ops::FileArg),
+    /// Delete the personal data of everything received before a date (retention)
+    Purge(ops::PurgeArgs),
+    /// Subject access: find, export or erase everything held about an address
+    Subject(ops::SubjectArgs),
     /// The triage digest on demand: `--now` sends it, `--print` shows it
     Digest(digest::DigestArgs),
     /// The panel's client of the daemon's API: queue, pull, show, decide, release, token
@@ -128,6 +132,14 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Command::Restore(args) => match load_config(&cli) {
             Ok(config) => ops::restore(args, &config),
+            Err(code) => code,
+        },
+        Command::Purge(args) => match load_config(&cli) {
+            Ok(config) => ops::purge(args, &config),
+            Err(code) => code,
+        },
+        Command::Subject(args) => match load_config(&cli) {
+            Ok(config) => ops::subject(args, &config),
             Err(code) => code,
         },
         Command::Digest(args) => match load_config(&cli) {

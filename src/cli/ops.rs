@@ -69,3 +69,182 @@ pub fn restore(args: &FileArg, config: &Config) -> ExitCode {
         }
     }
 }
+
+#[derive(Debug, clap::Args)]
+pub struct PurgeArgs {
+    /// Delete the personal data of everything received before this date (YYYY-MM-DD)
+    #[arg(long)]
+    pub before: String,
+    /// Say what would be deleted, and delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SubjectArgs {
+    /// The email address (or partnership id) the request is about
+    pub who: String,
+    /// Write everything held to this folder (records.json and the original messages)
+    #[arg(long)]
+    pub export: Option<PathBuf>,
+    /// Erase it (keeping only anonymous figures)
+    #[arg(long)]
+    pub erase: bool,
+    /// With --erase: say what would go, and erase nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The store for an offline operation; the daemon must be stopped (it holds the store).
+fn offline_store(config: &Config) -> Result<Store, ExitCode> {
+    Store::open(&config.storage.path).map_err(|e| {
+        eprintln!(
+            "yjsend: cannot open the store {} ({e}): stop the daemon first (systemctl stop yjsend)",
+            config.storage.path.display()
+        );
+        ExitCode::from(exit::IO)
+    })
+}
+
+fn who_ran() -> String {
+    format!(
+        "{} (command line)",
+        std::env::var("SUDO_USER")
+            .or_else(|_| std::env::var("USER"))
+            .unwrap_or_else(|_| "someone".into())
+    )
+}
+
+fn audit(store: &Store, action: &str, detail: String) {
+    let _ = store.audit(&crate::adapters::store::AuditEntry {
+        at: jiff::Timestamp::now().as_second(),
+        who: who_ran(),
+        action: action.into(),
+        case: None,
+        detail,
+    });
+}
+
+fn report(what: &str, r: &crate::adapters::store::PurgeReport, dry_run: bool) {
+    let verb = if dry_run { "would delete" } else { "deleted" };
+    println!(
+        "{what}: {verb} the personal data of {} record(s): {} message(s), {} outgoing message(s), {} audit detail(s), {} sender counter(s).",
+        r.records.len(),
+        r.messages,
+        r.outgoing,
+        r.audit_entries,
+        r.senders
+    );
+    if !r.records.is_empty() {
+        println!("  {}", r.records.join(", "));
+    }
+}
+
+pub fn purge(args: &PurgeArgs, config: &Config) -> ExitCode {
+    if args.before.parse::<jiff::civil::Date>().is_err() {
+        eprintln!("yjsend purge: --before wants a date like 2019-03-31");
+        return ExitCode::from(exit::USAGE);
+    }
+    let store = match offline_store(config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let old: Vec<_> = match store.records_before(&args.before) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("yjsend purge: {e}");
+            return ExitCode::from(exit::IO);
+        }
+    };
+    let ids: Vec<u64> = old.iter().map(|r| r.id).collect();
+    let senders: Vec<String> = old.iter().filter_map(|r| r.from.clone()).collect();
+    match store.erase(&ids, &senders, args.dry_run) {
+        Ok(r) => {
+            report(&format!("Before {}", args.before), &r, args.dry_run);
+            if args.dry_run {
+                return ExitCode::from(exit::OK);
+            }
+            audit(
+                &store,
+                "purge",
+                format!("before {}: {} records", args.before, r.records.len()),
+            );
+            match store.rewrite(&config.storage.path) {
+                Ok(()) => ExitCode::from(exit::OK),
+                Err(e) => {
+                    eprintln!("yjsend purge: {e}");
+                    ExitCode::from(exit::IO)
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("yjsend purge: {e}");
+            ExitCode::from(exit::IO)
+        }
+    }
+}
+
+pub fn subject(args: &SubjectArgs, config: &Config) -> ExitCode {
+    let store = match offline_store(config) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let held = match store.held_about(&args.who) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("yjsend subject: {e}");
+            return ExitCode::from(exit::IO);
+        }
+    };
+    println!(
+        "{}: {} record(s), {} message(s), {} audit entr(ies).",
+        args.who,
+        held.records.len(),
+        held.messages.len(),
+        held.audit.len()
+    );
+    if let Some(dir) = &args.export {
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|()| {
+                std::fs::write(
+                    dir.join("records.json"),
+                    serde_json::to_vec_pretty(&held).unwrap_or_default(),
+                )
+            })
+            .and_then(|()| {
+                held.messages.iter().try_for_each(|(id, raw)| {
+                    std::fs::write(dir.join(format!("message-{id}.eml")), raw)
+                })
+            });
+        if let Err(e) = written {
+            eprintln!("yjsend subject: cannot write {}: {e}", dir.display());
+            return ExitCode::from(exit::IO);
+        }
+        audit(
+            &store,
+            "subject_access",
+            format!("export of what is held about {}", args.who),
+        );
+        println!("Exported to {}.", dir.display());
+    }
+    if args.erase {
+        let ids: Vec<u64> = held.records.iter().map(|r| r.id).collect();
+        match store.erase(&ids, std::slice::from_ref(&args.who), args.dry_run) {
+            Ok(r) => {
+                report(&args.who, &r, args.dry_run);
+                if !args.dry_run {
+                    audit(&store, "erase", format!("{} records", r.records.len()));
+                    if let Err(e) = store.rewrite(&config.storage.path) {
+                        eprintln!("yjsend subject: {e}");
+                        return ExitCode::from(exit::IO);
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("yjsend subject: {e}");
+                return ExitCode::from(exit::IO);
+            }
+        }
+    }
+    ExitCode::from(exit::OK)
+}

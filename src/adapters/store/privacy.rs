@@ -1,0 +1,203 @@
+//! Data protection (UK GDPR; the messages carry case studies about children): retention,
+//! subject access and erasure. A purged record keeps only anonymous figures (its reference,
+//! partnership, scores, verdicts and dates); its message, attachments, replies, sender and
+//! every free text are deleted, and the store is rewritten so the bytes leave the files too.
+
+use super::{AuditEntry, OutboxItem, Record, Store, StoreError, be, decode, encode};
+use serde::Serialize;
+use std::path::Path;
+
+/// What a purge or erasure removed (or would remove, in a dry run).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PurgeReport {
+    /// The records whose personal data went (references where they have one).
+    pub records: Vec<String>,
+    pub messages: usize,
+    pub outgoing: usize,
+    pub audit_entries: usize,
+    pub senders: usize,
+}
+
+/// Everything held about an address: for a subject access request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Held {
+    pub records: Vec<Record>,
+    /// Raw messages by record id.
+    #[serde(skip)]
+    pub messages: Vec<(u64, Vec<u8>)>,
+    pub audit: Vec<AuditEntry>,
+}
+
+fn mentions(record: &Record, raw: Option<&[u8]>, who: &str) -> bool {
+    let who = who.to_ascii_lowercase();
+    record
+        .from
+        .as_deref()
+        .is_some_and(|f| f.eq_ignore_ascii_case(&who))
+        || record.partnership.as_deref() == Some(who.as_str())
+        || raw.is_some_and(|r| {
+            // The headers only: an address in To, Cc, Reply-To or Sender.
+            let end = r
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .or_else(|| r.windows(2).position(|w| w == b"\n\n"))
+                .unwrap_or(r.len());
+            String::from_utf8_lossy(&r[..end])
+                .to_ascii_lowercase()
+                .contains(&who)
+        })
+}
+
+impl Store {
+    /// Everything held about an email address or a partnership id.
+    pub fn held_about(&self, who: &str) -> Result<Held, StoreError> {
+        let mut records = Vec::new();
+        let mut messages = Vec::new();
+        for r in self.records()? {
+            let raw = self.raw(r.id)?;
+            if mentions(&r, raw.as_deref(), who) {
+                if let Some(m) = raw {
+                    messages.push((r.id, m));
+                }
+                records.push(r);
+            }
+        }
+        let refs: Vec<String> = records.iter().filter_map(|r| r.reference.clone()).collect();
+        let who_lower = who.to_ascii_lowercase();
+        let audit = self
+            .audit_trail(None)?
+            .into_iter()
+            .filter(|a| {
+                a.case.as_ref().is_some_and(|c| refs.contains(c))
+                    || a.detail.to_ascii_lowercase().contains(&who_lower)
+            })
+            .collect();
+        Ok(Held {
+            records,
+            messages,
+            audit,
+        })
+    }
+
+    /// Deletes the personal data of these records (keeping their anonymous figures), of the
+    /// replies to them, of audit entries naming them, and `senders`' reply counters. With
+    /// `dry_run`, only reports.
+    pub fn erase(
+        &self,
+        ids: &[u64],
+        senders: &[String],
+        dry_run: bool,
+    ) -> Result<PurgeReport, StoreError> {
+        let mut report = PurgeReport::default();
+        let mut refs = Vec::new();
+        for id in ids {
+            let Some(mut r) = self.record(*id)? else {
+                continue;
+            };
+            report.records.push(
+                r.reference
+                    .clone()
+                    .unwrap_or_else(|| format!("record {id}")),
+            );
+            if let Some(reference) = &r.reference {
+                refs.push(reference.clone());
+            }
+            if self.raw.contains_key(be(*id))? {
+                report.messages += 1;
+            }
+            if dry_run {
+                continue;
+            }
+            self.raw.remove(be(*id))?;
+            if let Some(mid) = &r.message_id {
+                self.by_message_id.remove(mid.as_bytes())?;
+            }
+            r.message_id = None;
+            r.from = None;
+            r.subject = None;
+            r.problems = r
+                .problems
+                .iter()
+                .map(|(code, _)| (code.clone(), String::new()))
+                .collect();
+            r.no_reply_reason = None;
+            r.signoff_confirmed_by = None;
+            r.added_evidence.clear();
+            r.corrections = r
+                .corrections
+                .iter()
+                .map(|(_, at, _)| (String::new(), *at, String::new()))
+                .collect();
+            self.records.insert(be(*id), encode(&r))?;
+        }
+        for entry in self.outbox.iter() {
+            let (k, v) = entry?;
+            let item: OutboxItem = decode(&v)?;
+            if item.record_id.is_some_and(|r| ids.contains(&r))
+                && self.outbox_bytes.contains_key(&k)?
+            {
+                report.outgoing += 1;
+                if !dry_run {
+                    self.outbox_bytes.remove(&k)?;
+                    let mut item = item;
+                    item.recipients.clear();
+                    item.last_error = None;
+                    self.outbox.insert(&k, encode(&item))?;
+                }
+            }
+        }
+        for entry in self.audit.iter() {
+            let (k, v) = entry?;
+            let mut a: AuditEntry = decode(&v)?;
+            let named = a.case.as_ref().is_some_and(|c| refs.contains(c))
+                || senders.iter().any(|s| {
+                    a.detail
+                        .to_ascii_lowercase()
+                        .contains(&s.to_ascii_lowercase())
+                });
+            if named && !a.detail.is_empty() {
+                report.audit_entries += 1;
+                if !dry_run {
+                    a.detail = "(erased)".into();
+                    self.audit.insert(&k, encode(&a))?;
+                }
+            }
+        }
+        for s in senders {
+            if self.sender_replies.contains_key(s.to_ascii_lowercase())? {
+                report.senders += 1;
+                if !dry_run {
+                    self.sender_replies.remove(s.to_ascii_lowercase())?;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// The records received before `before` (RFC 3339 dates compare as text).
+    pub fn records_before(&self, before: &str) -> Result<Vec<Record>, StoreError> {
+        Ok(self
+            .records()?
+            .into_iter()
+            .filter(|r| r.received_at.as_str() < before)
+            .collect())
+    }
+
+    /// Rewrites the store at `path` from what it holds now, so deleted data is gone from the
+    /// files as well (sled keeps old versions in its log until it compacts). Closes `self`.
+    pub fn rewrite(self, path: &Path) -> Result<(), StoreError> {
+        let io = |e: std::io::Error| StoreError::Corrupt(format!("rewriting the store: {e}"));
+        self.db.flush()?;
+        let mut copy = Vec::new();
+        self.backup(&mut copy)?;
+        drop(self);
+        let fresh = path.with_extension("rewrite");
+        let old = path.with_extension("old");
+        let _ = std::fs::remove_dir_all(&fresh);
+        Store::restore(&fresh, std::io::Cursor::new(copy))?;
+        std::fs::rename(path, &old).map_err(io)?;
+        std::fs::rename(&fresh, path).map_err(io)?;
+        std::fs::remove_dir_all(&old).map_err(io)?;
+        Ok(())
+    }
+}
