@@ -57,8 +57,8 @@ fn roster() -> Roster {
 fn ctx(store: Store) -> Ctx {
     Ctx {
         store,
-        round: round(),
-        roster: roster(),
+        round: arc_swap::ArcSwap::from_pointee(round()),
+        roster: arc_swap::ArcSwap::from_pointee(roster()),
         trusted_authserv_id: Some("mx.example.org".into()),
         limits: Limits::default(),
         max_message_bytes: 25 * 1024 * 1024,

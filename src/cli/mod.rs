@@ -8,6 +8,7 @@ pub mod funder;
 pub mod human;
 pub mod ops;
 pub mod panel;
+pub mod reload;
 pub mod report;
 pub mod run;
 pub mod template;

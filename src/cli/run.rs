@@ -59,8 +59,8 @@ pub fn context(config: &Config, store: Store, evaluator: Evaluator, wording: Wor
     Ctx {
         wording,
         store,
-        round: config.round.clone(),
-        roster: config.roster.clone(),
+        round: arc_swap::ArcSwap::from_pointee(config.round.clone()),
+        roster: arc_swap::ArcSwap::from_pointee(config.roster.clone()),
         trusted_authserv_id: config.trusted_authserv_id.clone(),
         limits: config.limits,
         max_message_bytes: config.max_message_bytes,
@@ -183,6 +183,13 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
             }
         }
     };
+    if !args.once {
+        tokio::spawn(super::reload::watch(
+            ctx.clone(),
+            config.clone(),
+            stop_rx.clone(),
+        ));
+    }
     crate::adapters::systemd::notify("READY=1");
     let result = drive(&ctx, mailbox, &transport, args.once, pace, stop_rx).await;
     crate::adapters::systemd::notify("STOPPING=1");

@@ -3,7 +3,7 @@
 use jiff::{Timestamp, tz::TimeZone};
 
 /// One funded (or later) round of the awards.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Round {
     pub name: String,
     pub reference_prefix: String,

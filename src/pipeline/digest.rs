@@ -66,7 +66,7 @@ pub fn catch_up(ctx: &Ctx, now: Timestamp) -> Result<bool, StoreError> {
     if ctx.digest_to.is_empty() {
         return Ok(false);
     }
-    let slot = latest_slot(ctx.digest_at, &ctx.round.timezone, now);
+    let slot = latest_slot(ctx.digest_at, &ctx.round.load().timezone, now);
     match ctx.store.meta_get(SLOT)? {
         None => {
             // The first start: nothing was missed; the first digest is the next slot's.
@@ -222,22 +222,22 @@ pub struct Built {
 
 /// Builds the digest's view of the records from `first` on.
 pub fn view(ctx: &Ctx, now: Timestamp, first: u64) -> Result<Built, StoreError> {
-    let tz = &ctx.round.timezone;
+    let tz = &ctx.round.load().timezone;
     let local = |t: Timestamp, f: &str| t.to_zoned(tz.clone()).strftime(f).to_string();
     let parse = |s: &str| s.parse::<Timestamp>().ok();
     let today = now.to_zoned(tz.clone()).date();
-    let deadline_day = ctx.round.deadline.to_zoned(tz.clone()).date();
+    let deadline_day = ctx.round.load().deadline.to_zoned(tz.clone()).date();
     let days_to_deadline = today
         .until(deadline_day)
         .map(|s| s.get_days() as i64)
         .unwrap_or(0);
 
     let mut counts = Counts {
-        partnerships: ctx.roster.partnerships.len(),
+        partnerships: ctx.roster.load().partnerships.len(),
         ..Counts::default()
     };
     let mut chase = Vec::new();
-    for p in &ctx.roster.partnerships {
+    for p in &ctx.roster.load().partnerships {
         match ctx.store.latest_submission(&p.id)? {
             Some(r) => {
                 counts.received += 1;
@@ -261,7 +261,8 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64) -> Result<Built, StoreError> 
             r.classification.as_deref() == Some("submission") && r.duplicate_of.is_none();
         if is_submission && let Some(reference) = &r.reference {
             let partnership = r.partnership.as_deref().unwrap_or("");
-            let part = ctx.roster.get(partnership);
+            let roster = ctx.roster.load();
+            let part = roster.get(partnership);
             let name = part.map_or_else(|| "(unknown)".to_string(), |p| p.name.clone());
             let mut chart_cid = None;
             if charts.len() < MAX_CHARTS && !r.scores.is_empty() {
@@ -386,9 +387,9 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64) -> Result<Built, StoreError> 
         },
     };
     let view = DigestView {
-        round_name: ctx.round.name.clone(),
+        round_name: ctx.round.load().name.clone(),
         date: local(now, "%A %-d %B %Y"),
-        deadline: local(ctx.round.deadline, "%-d %B %Y at %H:%M"),
+        deadline: local(ctx.round.load().deadline, "%-d %B %Y at %H:%M"),
         days_to_deadline,
         counts,
         submissions,
@@ -415,7 +416,7 @@ pub fn credentials_expire(
         .and_then(|t| Timestamp::from_second(t).ok())
         .map(|t| {
             (
-                t.to_zoned(ctx.round.timezone.clone()).date(),
+                t.to_zoned(ctx.round.load().timezone.clone()).date(),
                 "OAuth2 refresh token",
             )
         });

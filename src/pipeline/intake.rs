@@ -227,8 +227,8 @@ pub(crate) async fn evaluate_isolated(
                 WorkerError::Crashed(_) => Failure::Crashed(e.to_string()),
             });
     }
-    let round = ctx.round.clone();
-    let roster = ctx.roster.clone();
+    let round = ctx.round.load().clone();
+    let roster = ctx.roster.load().clone();
     let trusted = ctx.trusted_authserv_id.clone();
     let limits = ctx.limits;
     let max = ctx.max_message_bytes;
@@ -300,7 +300,9 @@ fn store_result(
                 record.no_reply_reason = Some(reason);
             }
             Ok(()) => {
-                let r = ctx.store.peek_reference(&ctx.round.reference_prefix)?;
+                let r = ctx
+                    .store
+                    .peek_reference(&ctx.round.load().reference_prefix)?;
                 match build_reply(ctx, &evaluation, &r, now, None) {
                     Ok(out) => {
                         outgoing.push(out);
@@ -409,7 +411,8 @@ pub(crate) fn build_reply_as(
     joins: Option<&str>,
     corrected: bool,
 ) -> Result<NewOutgoing, crate::compose::reply::ComposeError> {
-    let partnership = e.partnership.as_ref().and_then(|p| ctx.roster.get(&p.id));
+    let roster = ctx.roster.load();
+    let partnership = e.partnership.as_ref().and_then(|p| roster.get(&p.id));
     let leads: Vec<String> = partnership
         .map(|p| {
             p.la_send_leads
@@ -433,7 +436,7 @@ pub(crate) fn build_reply_as(
                 && e.classification == Classification::NoGrid
                 && !e.has_problem(ProblemCode::MessageTooLarge) =>
         {
-            crate::compose::template::build(&ctx.round, Some(part))
+            crate::compose::template::build(&ctx.round.load(), Some(part))
                 .map_err(|err| warn!(error = %err, "The grid template was not built."))
                 .ok()
         }
@@ -443,7 +446,7 @@ pub(crate) fn build_reply_as(
         from: &ctx.from,
         reference,
         now,
-        round: &ctx.round,
+        round: &ctx.round.load(),
         leads: &leads,
         replaces: earlier.as_ref().and_then(|r| r.reference.as_deref()),
         joins,
@@ -515,6 +518,7 @@ fn follow_up(
     let sender = e.from.clone().unwrap_or_default();
     let lead = ctx
         .roster
+        .load()
         .get(&p.id)
         .is_some_and(|part| part.is_lead(&sender));
     let dmarc_failed =

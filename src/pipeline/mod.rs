@@ -20,8 +20,10 @@ use crate::extract::Limits;
 /// What the daemon's steps share.
 pub struct Ctx {
     pub store: Store,
-    pub round: Round,
-    pub roster: Roster,
+    /// The current round and roster: swapped whole when the configuration is reloaded, so
+    /// a step sees one consistent version (`ctx.round.load()`).
+    pub round: arc_swap::ArcSwap<Round>,
+    pub roster: arc_swap::ArcSwap<Roster>,
     pub trusted_authserv_id: Option<String>,
     pub limits: Limits,
     pub max_message_bytes: u64,
@@ -75,10 +77,10 @@ pub enum Evaluator {
 }
 
 impl Ctx {
-    pub fn settings(&self) -> evaluate::Settings<'_> {
+    pub fn settings<'a>(&'a self, round: &'a Round, roster: &'a Roster) -> evaluate::Settings<'a> {
         evaluate::Settings {
-            round: &self.round,
-            roster: &self.roster,
+            round,
+            roster,
             trusted_authserv_id: self.trusted_authserv_id.as_deref(),
             limits: self.limits,
             max_message_bytes: self.max_message_bytes,

@@ -116,7 +116,7 @@ async fn digest_loop(
         if once || *intake_over.borrow() {
             return Ok(());
         }
-        let next = digest::next_slot(ctx.digest_at, &ctx.round.timezone, now);
+        let next = digest::next_slot(ctx.digest_at, &ctx.round.load().timezone, now);
         let wait = Duration::from_secs((next.as_second() - now.as_second()).clamp(1, 5) as u64);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
@@ -213,7 +213,7 @@ fn expiry_alert(ctx: &Ctx, now: Timestamp) -> Result<bool, StoreError> {
     let Some((date, what)) = digest::credentials_expire(ctx)? else {
         return Ok(false);
     };
-    let today = now.to_zoned(ctx.round.timezone.clone()).date();
+    let today = now.to_zoned(ctx.round.load().timezone.clone()).date();
     let days = (date - today).get_days();
     if days > 30 || ctx.store.meta_get("oauth2:expiry_alerted")? == Some(today.to_string()) {
         return Ok(false);

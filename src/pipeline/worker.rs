@@ -104,6 +104,12 @@ impl Worker {
         })
     }
 
+    /// Ends the worker process; the next evaluation starts a fresh one (which reads the
+    /// configuration again: after a reload).
+    pub fn restart(&mut self) {
+        self.running = None;
+    }
+
     /// Evaluates one message in the worker within `limit`.
     pub async fn evaluate(
         &mut self,

@@ -364,7 +364,7 @@ async fn report(State(s): State<Shared>, Authed(m): Authed) -> Result<Response, 
     if m.role != Role::Team {
         return Err(forbidden("only the project team may do that"));
     }
-    let bytes = panel::report(&s.ctx.store, &s.ctx.round.name, &s.ctx.roster)
+    let bytes = panel::report(&s.ctx.store, &s.ctx.round.load().name, &s.ctx.roster.load())
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e))?;
     Ok((
         [(

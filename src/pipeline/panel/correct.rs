@@ -22,10 +22,8 @@ pub fn judge(
 ) {
     use crate::domain::eligibility::{Input, quality_lead, quality_mark};
     use crate::domain::signoff::SignOff;
-    let part = record
-        .partnership
-        .as_deref()
-        .and_then(|p| ctx.roster.get(p));
+    let roster = ctx.roster.load();
+    let part = record.partnership.as_deref().and_then(|p| roster.get(p));
     let input = Input {
         scores: Some(scores),
         signoff: SignOff {
@@ -89,10 +87,8 @@ pub async fn correct(
     let Some(mut record) = record_by_reference(ctx, reference)? else {
         return Err(PanelError::NotFound(reference.to_string()));
     };
-    let part = record
-        .partnership
-        .as_deref()
-        .and_then(|p| ctx.roster.get(p));
+    let roster = ctx.roster.load();
+    let part = record.partnership.as_deref().and_then(|p| roster.get(p));
     let linked: std::collections::BTreeSet<StatementId> = c.case_studies.iter().copied().collect();
     let (qm, ql) = judge(ctx, &record, &c.scores, &linked);
     let before: Vec<String> = StatementId::ALL

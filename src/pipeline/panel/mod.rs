@@ -120,8 +120,8 @@ fn record_by_reference(ctx: &Ctx, reference: &str) -> Result<Option<Record>, Sto
 }
 
 fn conflicted(ctx: &Ctx, member: &Member, case: &Case) -> bool {
-    let region = ctx
-        .roster
+    let roster = ctx.roster.load();
+    let region = roster
         .get(&case.partnership)
         .and_then(|p| p.region.as_deref());
     member.conflicted(&case.partnership, region)
@@ -250,7 +250,8 @@ pub fn queue(ctx: &Ctx, member: &Member, now: i64) -> Result<Vec<QueueItem>, Pan
         if conflicted(ctx, member, &c) {
             continue;
         }
-        let part = ctx.roster.get(&c.partnership);
+        let roster = ctx.roster.load();
+        let part = roster.get(&c.partnership);
         let current = record_by_reference(ctx, c.current())?;
         let lapsed = c.claim_lapsed(now, ctx.claim_seconds);
         out.push(QueueItem {
@@ -342,7 +343,8 @@ pub fn view(ctx: &Ctx, member: &Member, reference: &str) -> Result<Option<CaseVi
         Some(&case.reference),
         String::new(),
     );
-    let part = ctx.roster.get(&case.partnership);
+    let roster = ctx.roster.load();
+    let part = roster.get(&case.partnership);
     let mut submissions = Vec::new();
     for r in case.submissions.iter().rev() {
         if let Some(rec) = record_by_reference(ctx, r)? {
@@ -439,7 +441,8 @@ pub fn file(
                 .iter()
                 .filter_map(|(k, v)| Some((StatementId::from_key(k)?, Score::new(*v)?)))
                 .collect();
-            let part = ctx.roster.get(&case.partnership);
+            let roster = ctx.roster.load();
+            let part = roster.get(&case.partnership);
             let title = part.map_or_else(|| case.partnership.clone(), |p| p.name.clone());
             crate::compose::chart::profile_png(
                 &title,
@@ -480,7 +483,8 @@ pub fn decide(
         let Some(mut case) = ctx.store.case(reference)? else {
             return Err(PanelError::NotFound(reference.to_string()));
         };
-        let part = ctx.roster.get(&case.partnership);
+        let roster = ctx.roster.load();
+        let part = roster.get(&case.partnership);
         let held_ql =
             part.is_some_and(|p| p.awards.iter().any(|a| a.kind == AwardKind::QualityLead));
         let conflict = conflicted(ctx, member, &case);
@@ -533,7 +537,8 @@ fn draft_email(
         // The team arranges the call or visit; nothing goes out automatically.
         return Ok(());
     }
-    let part = ctx.roster.get(&case.partnership);
+    let roster = ctx.roster.load();
+    let part = roster.get(&case.partnership);
     let to: Vec<String> = part
         .map(|p| {
             p.la_send_leads
@@ -553,12 +558,13 @@ fn draft_email(
         },
         partnership: part.map_or_else(|| case.partnership.clone(), |p| p.name.clone()),
         reference: case.current().to_string(),
-        round_name: ctx.round.name.clone(),
+        round_name: ctx.round.load().name.clone(),
         feedback: decision.feedback.clone(),
         child_first: decision.commendation == Some(Commendation::ChildFirst),
         redesignation: decision.redesignation,
         outcomes_by: ctx
             .round
+            .load()
             .outcomes_by
             .map(|d| d.strftime("%-d %B %Y").to_string()),
     };

@@ -260,6 +260,7 @@ async fn queue(State(s): State<Shared>, signed: Signed, Query(q): Query<QueueQue
     let mut regions: Vec<String> = s
         .ctx
         .roster
+        .load()
         .partnerships
         .iter()
         .filter_map(|p| p.region.clone())
@@ -406,7 +407,7 @@ fn case_page(
         .iter()
         .map(|a| {
             let at = jiff::Timestamp::from_second(a.at)
-                .map(|t| t.to_zoned(s.ctx.round.timezone.clone()).strftime("%-d %b %Y %H:%M").to_string())
+                .map(|t| t.to_zoned(s.ctx.round.load().timezone.clone()).strftime("%-d %b %Y %H:%M").to_string())
                 .unwrap_or_default();
             context! { at => at, who => a.who.clone(), action => a.action.clone(), detail => a.detail.clone() }
         })
