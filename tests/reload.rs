@@ -77,7 +77,7 @@ fn a_changed_roster_is_taken_up_and_a_broken_one_refused_without_a_restart() {
     .unwrap();
     let new = dir.path().join("mail/new");
     std::fs::create_dir_all(&new).unwrap();
-    let _daemon = Daemon(
+    let daemon = Daemon(
         Command::new(env!("CARGO_BIN_EXE_yjsend"))
             .arg("--config")
             .arg(&config)
@@ -131,4 +131,46 @@ fn a_changed_roster_is_taken_up_and_a_broken_one_refused_without_a_restart() {
             .find(|m| m.contains("Our grid 3"))
     });
     assert!(third.contains("(Newpartner)"), "{third}");
+
+    // A new round: the team fixes the roster and changes [round]; the next submission is
+    // numbered in it, and the earlier round's stay in the history.
+    std::fs::write(&roster, &text).unwrap();
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(
+            "reference_prefix = \"YJS-2018\"",
+            "reference_prefix = \"YJS-2019\"",
+        )
+        .replace("2018-02-23T23:59:59", "2019-02-22T23:59:59");
+    std::fs::write(&config, text).unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    std::fs::write(new.join("4.eml"), message(4)).unwrap();
+    let fourth = eventually(30, "the reply in the new round", || {
+        outbox(dir.path())
+            .into_iter()
+            .find(|m| m.contains("Our grid 4"))
+    });
+    assert!(fourth.contains("[YJS-2019-0001]"), "{fourth}");
+    drop(daemon);
+    std::thread::sleep(Duration::from_millis(500));
+    // The funder report for either round.
+    for (round, rows) in [("YJS-2018", 3), ("YJS-2019", 1), ("all", 4)] {
+        let xlsx = dir.path().join(format!("{round}.xlsx"));
+        let out = Command::new(env!("CARGO_BIN_EXE_yjsend"))
+            .arg("--config")
+            .arg(&config)
+            .args(["report", "--round", round, "--xlsx"])
+            .arg(&xlsx)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        use calamine::{Reader, Xlsx, open_workbook};
+        let mut book: Xlsx<_> = open_workbook(&xlsx).unwrap();
+        let subs = book.worksheet_range("Submissions").unwrap();
+        assert_eq!(subs.rows().count(), 1 + rows, "{round}");
+    }
 }

@@ -13,11 +13,21 @@ pub struct ReportArgs {
     /// Where to write the workbook
     #[arg(long, value_name = "FILE")]
     pub xlsx: PathBuf,
+    /// The round, by its reference prefix (`YJS-2018`), or `all` [default: the current round]
+    #[arg(long, value_name = "PREFIX")]
+    pub round: Option<String>,
 }
 
 pub fn run(args: &ReportArgs, config: &Config) -> ExitCode {
     let bytes = match Store::open(&config.storage.path) {
-        Ok(store) => crate::pipeline::panel::report(&store, &config.round.name, &config.roster),
+        Ok(store) => {
+            let prefix = match args.round.as_deref() {
+                Some("all") => None,
+                Some(p) => Some(p),
+                None => Some(config.round.reference_prefix.as_str()),
+            };
+            crate::pipeline::panel::report(&store, &config.round.name, &config.roster, prefix)
+        }
         Err(open_error) => from_daemon(config, "/api/report").map_err(|e| {
             format!("the store is in use ({open_error}) and the daemon's API did not help: {e}")
         }),

@@ -16,6 +16,8 @@ pub struct ReportInput<'a> {
     pub records: &'a [Record],
     pub cases: &'a [Case],
     pub audit: &'a [AuditEntry],
+    /// Only this round's submissions and cases (`YJS-2018`); `None`: every round.
+    pub round_prefix: Option<&'a str>,
 }
 
 fn date(t: i64) -> String {
@@ -28,12 +30,17 @@ fn date(t: i64) -> String {
 pub fn build(input: &ReportInput) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
+    let in_round = |reference: &str| {
+        input
+            .round_prefix
+            .is_none_or(|p| reference.starts_with(&format!("{p}-")))
+    };
     let submissions: Vec<&Record> = input
         .records
         .iter()
         .filter(|r| {
             r.classification.as_deref() == Some("submission")
-                && r.reference.is_some()
+                && r.reference.as_deref().is_some_and(in_round)
                 && r.duplicate_of.is_none()
         })
         .collect();
@@ -98,7 +105,7 @@ pub fn build(input: &ReportInput) -> Result<Vec<u8>, XlsxError> {
         let decision = input
             .cases
             .iter()
-            .filter(|c| c.partnership == p.id)
+            .filter(|c| c.partnership == p.id && in_round(&c.reference))
             .flat_map(|c| c.decisions.iter())
             .filter(|d| d.outcome.is_final())
             .max_by_key(|d| d.at);
@@ -165,7 +172,12 @@ pub fn build(input: &ReportInput) -> Result<Vec<u8>, XlsxError> {
     {
         sheet.write_string_with_format(0, c as u16, *h, &bold)?;
     }
-    for (i, a) in input.audit.iter().enumerate() {
+    let audit: Vec<&AuditEntry> = input
+        .audit
+        .iter()
+        .filter(|a| a.case.as_deref().is_none_or(in_round))
+        .collect();
+    for (i, a) in audit.iter().enumerate() {
         let row = 1 + i as u32;
         sheet.write_string(row, 0, date(a.at))?;
         sheet.write_string(row, 1, &a.who)?;

@@ -237,8 +237,15 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64) -> Result<Built, StoreError> 
         ..Counts::default()
     };
     let mut chase = Vec::new();
+    let prefix = format!("{}-", ctx.round.load().reference_prefix);
     for p in &ctx.roster.load().partnerships {
-        match ctx.store.latest_submission(&p.id)? {
+        // Counts are the current round's.
+        let latest = ctx.store.latest_submission(&p.id)?.filter(|r| {
+            r.reference
+                .as_deref()
+                .is_some_and(|x| x.starts_with(&prefix))
+        });
+        match latest {
             Some(r) => {
                 counts.received += 1;
                 counts.quality_mark += usize::from(r.quality_mark.as_deref() == Some("eligible"));

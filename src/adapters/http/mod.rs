@@ -364,8 +364,14 @@ async fn report(State(s): State<Shared>, Authed(m): Authed) -> Result<Response, 
     if m.role != Role::Team {
         return Err(forbidden("only the project team may do that"));
     }
-    let bytes = panel::report(&s.ctx.store, &s.ctx.round.load().name, &s.ctx.roster.load())
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let round = s.ctx.round.load();
+    let bytes = panel::report(
+        &s.ctx.store,
+        &round.name,
+        &s.ctx.roster.load(),
+        Some(&round.reference_prefix),
+    )
+    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e))?;
     Ok((
         [(
             header::CONTENT_TYPE,

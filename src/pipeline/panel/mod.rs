@@ -119,6 +119,11 @@ fn record_by_reference(ctx: &Ctx, reference: &str) -> Result<Option<Record>, Sto
         .max_by_key(|r| r.id))
 }
 
+/// Whether two references belong to one round (`YJS-2018-0001`, `YJS-2018-0042`).
+pub fn same_round(a: &str, b: &str) -> bool {
+    a.rsplit_once('-').map(|x| x.0) == b.rsplit_once('-').map(|x| x.0)
+}
+
 fn conflicted(ctx: &Ctx, member: &Member, case: &Case) -> bool {
     let roster = ctx.roster.load();
     let region = roster
@@ -181,11 +186,15 @@ pub fn on_submission(ctx: &Ctx, record: &Record, now: i64) -> Result<(), StoreEr
         return Ok(());
     };
     let _lock = ctx.store.lock_cases();
+    // A resubmission joins the partnership's open case of the same round; a new round opens
+    // a new case (the old one stays in the history).
     let open = ctx
         .store
         .cases()?
         .into_iter()
-        .filter(|c| c.partnership == *partnership && c.is_open())
+        .filter(|c| {
+            c.partnership == *partnership && c.is_open() && same_round(&c.reference, reference)
+        })
         .max_by_key(|c| c.opened_at);
     let case = match open {
         Some(mut c) => {
@@ -243,8 +252,10 @@ pub fn on_answer(
 /// conflicts (each pass-by audited).
 pub fn queue(ctx: &Ctx, member: &Member, now: i64) -> Result<Vec<QueueItem>, PanelError> {
     let mut out = Vec::new();
+    let prefix = format!("{}-", ctx.round.load().reference_prefix);
     for c in ctx.store.cases()? {
-        if !c.is_open() {
+        // The queue is the current round's (earlier rounds' cases stay in the history).
+        if !c.is_open() || !c.reference.starts_with(&prefix) {
             continue;
         }
         if conflicted(ctx, member, &c) {
@@ -620,6 +631,7 @@ pub fn report(
     store: &crate::adapters::store::Store,
     round_name: &str,
     roster: &crate::domain::roster::Roster,
+    round_prefix: Option<&str>,
 ) -> Result<Vec<u8>, String> {
     let records = store.records().map_err(|e| e.to_string())?;
     let cases = store.cases().map_err(|e| e.to_string())?;
@@ -630,6 +642,7 @@ pub fn report(
         records: &records,
         cases: &cases,
         audit: &audit,
+        round_prefix,
     })
     .map_err(|e| e.to_string())
 }
