@@ -807,3 +807,32 @@ async fn a_backup_taken_mid_backlog_restores_and_carries_on_with_nothing_lost_or
         .collect();
     assert_eq!(refs.len(), 70);
 }
+
+#[tokio::test]
+async fn the_digest_lists_quality_leads_due_for_redesignation_and_marks_a_holders_submission() {
+    use yjsend::domain::roster::{Award, AwardKind};
+    let mut app = App::new();
+    let mut r = roster();
+    r.partnerships[0].awards.push(Award {
+        kind: AwardKind::QualityLead,
+        date: "2015-07-01".parse().unwrap(),
+        child_first: false,
+    });
+    app.ctx.roster.store(std::sync::Arc::new(r));
+    app.deliver(
+        "1.a:2,",
+        &submission(
+            "<s1@oxfordshire.example>",
+            "send.lead@oxfordshire.example",
+            "",
+        ),
+    );
+    app.run_once().await;
+    let now: jiff::Timestamp = "2018-02-20T09:00:00Z".parse().unwrap();
+    let built = yjsend::pipeline::digest::view(&app.ctx, now, 0).unwrap();
+    assert_eq!(
+        built.view.redesignation,
+        vec!["Oxfordshire: Quality Lead since 1 July 2015, due July 2018".to_string()]
+    );
+    assert!(built.view.submissions[0].redesignation);
+}

@@ -22,6 +22,9 @@ pub struct DigestView {
     pub self_check: SelfCheck,
     /// Roster partnerships with no submission yet.
     pub chase: Vec<String>,
+    /// Quality Leads due for redesignation (about three years after the award), soonest
+    /// first: "Swindon: Quality Lead since 1 July 2017, due July 2020".
+    pub redesignation: Vec<String>,
 }
 
 /// Counts over the round so far (current submissions, one per partnership).
@@ -53,6 +56,9 @@ pub struct SubmissionLine {
     pub replaces: Option<String>,
     /// Content-ID of its profile chart in the HTML digest, when drawn.
     pub chart_cid: Option<String>,
+    /// The partnership holds a Quality Lead: this is its redesignation.
+    #[serde(default)]
+    pub redesignation: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

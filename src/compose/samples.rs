@@ -181,6 +181,7 @@ pub fn digest() -> DigestView {
                 problems: vec!["case_study_missing".into()],
                 replaces: Some("YJS-2018-0017".into()),
                 chart_cid: Some("chart-YJS-2018-0042@yjsend".into()),
+                redesignation: true,
             },
             SubmissionLine {
                 reference: "YJS-2018-0043".into(),
@@ -193,6 +194,7 @@ pub fn digest() -> DigestView {
                 problems: vec![],
                 replaces: None,
                 chart_cid: None,
+                redesignation: false,
             },
         ],
         attention: vec![
@@ -221,6 +223,7 @@ pub fn digest() -> DigestView {
             summary: "1 reply could not be delivered.".into(),
         },
         chase: vec!["Newshire".into(), "Lowshire".into()],
+        redesignation: vec!["Swindon: Quality Lead since 1 July 2017, due July 2020".into()],
     }
 }
 

@@ -296,6 +296,11 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64) -> Result<Built, StoreError> 
                 problems: r.problems.iter().map(|(code, _)| code.clone()).collect(),
                 replaces,
                 chart_cid,
+                redesignation: part.is_some_and(|p| {
+                    p.awards
+                        .iter()
+                        .any(|a| a.kind == crate::domain::roster::AwardKind::QualityLead)
+                }),
             });
         }
         if let Some((what, detail)) = attention(r) {
@@ -393,6 +398,32 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64) -> Result<Built, StoreError> 
             problems.join(" ")
         },
     };
+    // Quality Leads are redesignated about three years on: listed from six months before.
+    let mut due: Vec<(jiff::civil::Date, String)> = Vec::new();
+    for p in &ctx.roster.load().partnerships {
+        for a in &p.awards {
+            if a.kind != crate::domain::roster::AwardKind::QualityLead {
+                continue;
+            }
+            let Ok(when) = a.date.checked_add(jiff::Span::new().years(3)) else {
+                continue;
+            };
+            if let Ok(soon) = today.checked_add(jiff::Span::new().months(6))
+                && when <= soon
+            {
+                due.push((
+                    when,
+                    format!(
+                        "{}: Quality Lead since {}, due {}",
+                        p.name,
+                        a.date.strftime("%-d %B %Y"),
+                        when.strftime("%B %Y")
+                    ),
+                ));
+            }
+        }
+    }
+    due.sort();
     let view = DigestView {
         round_name: ctx.round.load().name.clone(),
         date: local(now, "%A %-d %B %Y"),
@@ -403,6 +434,7 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64) -> Result<Built, StoreError> 
         attention: attention_lines,
         self_check,
         chase,
+        redesignation: due.into_iter().map(|(_, line)| line).collect(),
     };
     Ok(Built {
         view,
