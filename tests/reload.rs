@@ -173,4 +173,37 @@ fn a_changed_roster_is_taken_up_and_a_broken_one_refused_without_a_restart() {
         let subs = book.worksheet_range("Submissions").unwrap();
         assert_eq!(subs.rows().count(), 1 + rows, "{round}");
     }
+
+    // The first message came before Newpartner was on the roster: read it again now, and
+    // send the partnership the reply as it now stands.
+    let out = Command::new(env!("CARGO_BIN_EXE_yjsend"))
+        .arg("--config")
+        .arg(&config)
+        .args(["reevaluate", "YJS-2018-0001", "--send"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(line.contains("Quality Mark"), "{line}");
+    let out = Command::new(env!("CARGO_BIN_EXE_yjsend"))
+        .arg("--config")
+        .arg(&config)
+        .args(["run", "--once"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = outbox(dir.path())
+        .into_iter()
+        .find(|m| m.contains("looked at your email again"))
+        .expect("the reply as it now stands");
+    assert!(again.contains("[YJS-2018-0001]"), "{again}");
+    assert!(again.contains("(Newpartner)"), "{again}");
 }

@@ -49,6 +49,8 @@ pub enum Command {
     Purge(ops::PurgeArgs),
     /// Subject access: find, export or erase everything held about an address
     Subject(ops::SubjectArgs),
+    /// Read a stored message again (after a roster fix), optionally sending the new reply
+    Reevaluate(ops::ReevaluateArgs),
     /// The triage digest on demand: `--now` sends it, `--print` shows it
     Digest(digest::DigestArgs),
     /// The panel's client of the daemon's API: queue, pull, show, decide, release, token
@@ -141,6 +143,10 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Command::Subject(args) => match load_config(&cli) {
             Ok(config) => ops::subject(args, &config),
+            Err(code) => code,
+        },
+        Command::Reevaluate(args) => match load_config(&cli) {
+            Ok(config) => ops::reevaluate(args, &config),
             Err(code) => code,
         },
         Command::Digest(args) => match load_config(&cli) {

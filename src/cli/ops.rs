@@ -248,3 +248,115 @@ pub fn subject(args: &SubjectArgs, config: &Config) -> ExitCode {
     }
     ExitCode::from(exit::OK)
 }
+
+#[derive(Debug, clap::Args)]
+pub struct ReevaluateArgs {
+    /// The reference of the message to read again (YJS-2018-0042)
+    pub reference: String,
+    /// Send the partnership the reply as it now stands
+    #[arg(long)]
+    pub send: bool,
+}
+
+/// `yjsend reevaluate REF [--send]`: through the running daemon (a team token), or on the
+/// store directly when no daemon holds it.
+pub fn reevaluate(args: &ReevaluateArgs, config: &Config) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("yjsend reevaluate: {e}");
+            return ExitCode::from(exit::IO);
+        }
+    };
+    let result: Result<String, String> = match Store::open(&config.storage.path) {
+        Ok(store) => rt.block_on(async {
+            let wording = crate::compose::wording::Wording::open(&config.replies.templates)
+                .map_err(|e| e.to_string())?;
+            let ctx = super::run::context(
+                config,
+                store,
+                crate::pipeline::Evaluator::InProcess,
+                wording,
+            );
+            let member = crate::domain::panel::members::Member {
+                name: who_ran(),
+                role: crate::domain::panel::members::Role::Team,
+                token_sha256: [0; 32],
+                conflicts: Vec::new(),
+            };
+            crate::pipeline::panel::reevaluate(
+                &ctx,
+                &member,
+                &args.reference,
+                args.send,
+                jiff::Timestamp::now().as_second(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            ctx.store.flush().await.map_err(|e| e.to_string())?;
+            let r =
+                crate::pipeline::panel::record(&ctx, &args.reference).map_err(|e| e.to_string())?;
+            Ok(format!(
+                "{}: Quality Mark {}, Quality Lead {}{}",
+                args.reference,
+                r.as_ref()
+                    .and_then(|r| r.quality_mark.clone())
+                    .unwrap_or_default(),
+                r.as_ref()
+                    .and_then(|r| r.quality_lead.clone())
+                    .unwrap_or_default(),
+                if args.send {
+                    " (the reply is queued; the daemon sends it when it next runs)"
+                } else {
+                    ""
+                }
+            ))
+        }),
+        Err(_) => rt.block_on(async {
+            let base = std::env::var("YJSEND_PANEL_URL")
+                .ok()
+                .or_else(|| config.panel.listen.as_ref().map(|l| format!("http://{l}")))
+                .ok_or("set YJSEND_PANEL_URL")?;
+            let token = std::env::var("YJSEND_PANEL_TOKEN")
+                .map_err(|_| "the daemon holds the store: set YJSEND_PANEL_TOKEN (a team token)")?;
+            let r = reqwest::Client::new()
+                .post(format!(
+                    "{}/api/cases/{}/reevaluate",
+                    base.trim_end_matches('/'),
+                    args.reference
+                ))
+                .bearer_auth(token)
+                .json(&serde_json::json!({ "send_reply": args.send }))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = r.status();
+            let v: serde_json::Value = r.json().await.unwrap_or_default();
+            if !status.is_success() {
+                return Err(v.get("error").and_then(|e| e.as_str()).map_or(
+                    format!("the daemon answered {}", status.as_u16()),
+                    str::to_string,
+                ));
+            }
+            Ok(format!(
+                "{}: Quality Mark {}, Quality Lead {}",
+                args.reference,
+                v["quality_mark"].as_str().unwrap_or("-"),
+                v["quality_lead"].as_str().unwrap_or("-")
+            ))
+        }),
+    };
+    match result {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::from(exit::OK)
+        }
+        Err(e) => {
+            eprintln!("yjsend reevaluate: {e}");
+            ExitCode::from(exit::IO)
+        }
+    }
+}

@@ -33,8 +33,20 @@ pub struct ReplyParams<'a> {
     /// The grid template workbook to attach (for a reply about a missing grid to a known
     /// partnership: filled with their baseline).
     pub template: Option<&'a [u8]>,
-    /// The team corrected the scores read from the grid: this reply says so.
-    pub corrected: bool,
+    /// A reply sent again after the team corrected or re-read the message: it says so.
+    pub revision: Revision,
+}
+
+/// Why a reply is sent again for a message already answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Revision {
+    /// The first reply.
+    #[default]
+    None,
+    /// The team corrected the scores read from the grid.
+    Corrected,
+    /// The message was read again (after the roster or the reader was fixed).
+    Reevaluated,
 }
 
 /// A built reply: its recipients and bytes.

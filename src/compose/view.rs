@@ -2,7 +2,7 @@
 //! decision (which verdict, which criterion, which dates, which files) is made here, so the
 //! templates only lay it out and the project team can reword them without touching logic.
 
-use super::reply::ReplyParams;
+use super::reply::{ReplyParams, Revision};
 use crate::domain::eligibility::{Provisional, Status, Verdict};
 use crate::domain::evaluation::{Classification, Evaluation};
 use crate::domain::problem::ProblemCode;
@@ -136,9 +136,11 @@ fn award(name: &'static str, v: &Verdict) -> Award {
     }
 }
 
-fn headline(e: &Evaluation, kind: &str, joins: Option<&str>, corrected: bool) -> String {
-    if corrected {
-        return "We have looked at your grid again and corrected the scores we read: here is the result with the corrected scores.".into();
+fn headline(e: &Evaluation, kind: &str, joins: Option<&str>, revision: Revision) -> String {
+    match revision {
+        Revision::Corrected => return "We have looked at your grid again and corrected the scores we read: here is the result with the corrected scores.".into(),
+        Revision::Reevaluated => return "We have looked at your email again (our records have been updated): here is the result as it now stands.".into(),
+        Revision::None => {}
     }
     match kind {
         "too_large" => {
@@ -262,7 +264,7 @@ pub fn reply(e: &Evaluation, p: &ReplyParams, parts: Parts) -> ReplyView {
         .collect();
     ReplyView {
         kind,
-        headline: headline(e, kind, p.joins, p.corrected),
+        headline: headline(e, kind, p.joins, p.revision),
         reference: p.reference.to_string(),
         round_name: p.round.name.clone(),
         partnership: e.partnership.as_ref().map(|pr| pr.name.clone()),

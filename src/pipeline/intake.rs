@@ -399,17 +399,17 @@ pub(crate) fn build_reply(
     now: Timestamp,
     joins: Option<&str>,
 ) -> Result<NewOutgoing, crate::compose::reply::ComposeError> {
-    build_reply_as(ctx, e, reference, now, joins, false)
+    build_reply_as(ctx, e, reference, now, joins, reply::Revision::None)
 }
 
-/// [`build_reply`], or the reply after a correction by the team (`corrected`).
+/// [`build_reply`], or a reply sent again after a correction or a re-reading (`revision`).
 pub(crate) fn build_reply_as(
     ctx: &Ctx,
     e: &Evaluation,
     reference: &str,
     now: Timestamp,
     joins: Option<&str>,
-    corrected: bool,
+    revision: reply::Revision,
 ) -> Result<NewOutgoing, crate::compose::reply::ComposeError> {
     let roster = ctx.roster.load();
     let partnership = e.partnership.as_ref().and_then(|p| roster.get(&p.id));
@@ -423,7 +423,7 @@ pub(crate) fn build_reply_as(
         })
         .unwrap_or_default();
     let earlier = match (&e.partnership, e.classification) {
-        (Some(p), Classification::Submission) if !corrected => {
+        (Some(p), Classification::Submission) if revision == reply::Revision::None => {
             ctx.store.latest_submission(&p.id).ok().flatten()
         }
         _ => None,
@@ -453,7 +453,7 @@ pub(crate) fn build_reply_as(
         baseline: partnership.and_then(|part| part.baseline.as_ref()),
         previous: earlier.as_ref().map(|r| &r.scores),
         template: template.as_deref(),
-        corrected,
+        revision,
     };
     let built = reply::build(e, &params, &ctx.wording)?;
     let envelope_from = ctx.own_addresses.first().cloned().unwrap_or_default();
@@ -559,7 +559,7 @@ fn follow_up(
 }
 
 /// Copies what the team and the digest need from the evaluation into the record.
-fn summarise(record: &mut Record, e: &Evaluation) {
+pub(crate) fn summarise(record: &mut Record, e: &Evaluation) {
     record.message_id = e.message_id.clone();
     record.from = e.from.clone();
     record.subject = e.subject.clone();

@@ -40,6 +40,7 @@ pub fn router(state: Shared) -> Router {
         .route("/api/digest", post(digest_now))
         .route("/api/report", get(report))
         .route("/api/backup", get(backup))
+        .route("/api/cases/{reference}/reevaluate", post(reevaluate))
         .route("/api/conflicts", get(conflicts).post(declare_conflicts))
         .merge(pages::router())
         .with_state(state)
@@ -380,6 +381,34 @@ async fn report(State(s): State<Shared>, Authed(m): Authed) -> Result<Response, 
         bytes,
     )
         .into_response())
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct Reevaluate {
+    #[serde(default)]
+    send_reply: bool,
+}
+
+/// Reads a stored message again (team only), after a roster or reader fix.
+async fn reevaluate(
+    State(s): State<Shared>,
+    Authed(m): Authed,
+    Path(reference): Path<String>,
+    body: Option<Json<Reevaluate>>,
+) -> Result<Response, ApiError> {
+    let send = body.map(|Json(b)| b.send_reply).unwrap_or(false);
+    panel::reevaluate(&s.ctx, &m, &reference, send, now()).await?;
+    durable(&s).await?;
+    let record = panel::record(&s.ctx, &reference)
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(Json(json!({
+        "reference": reference,
+        "partnership": record.as_ref().and_then(|r| r.partnership.clone()),
+        "quality_mark": record.as_ref().and_then(|r| r.quality_mark.clone()),
+        "quality_lead": record.as_ref().and_then(|r| r.quality_lead.clone()),
+        "reply_sent": send,
+    }))
+    .into_response())
 }
 
 /// A consistent backup of the store (team only).

@@ -207,13 +207,92 @@ async fn corrected_reply(
         return Ok(());
     };
     let at = jiff::Timestamp::from_second(now).unwrap_or_else(|_| jiff::Timestamp::now());
-    match crate::pipeline::intake::build_reply_as(ctx, &e, reference, at, None, true) {
+    match crate::pipeline::intake::build_reply_as(
+        ctx,
+        &e,
+        reference,
+        at,
+        None,
+        crate::compose::reply::Revision::Corrected,
+    ) {
         Ok(out) => {
             ctx.store
                 .queue_for_record(out, Some(record.id), false, now)?;
             ctx.outbox_wake.notify_one();
         }
         Err(err) => warn!(error = %err, "The corrected reply could not be built."),
+    }
+    Ok(())
+}
+
+/// Reads a stored message again with the current roster and reader (after a fix), updates its
+/// record and case, audits it, and if asked sends the partnership the reply as it now stands
+/// (team only).
+pub async fn reevaluate(
+    ctx: &Ctx,
+    member: &Member,
+    reference: &str,
+    send_reply: bool,
+    now: i64,
+) -> Result<(), PanelError> {
+    if member.role != Role::Team {
+        return Err(PanelError::TeamOnly);
+    }
+    let Some(mut record) = record_by_reference(ctx, reference)? else {
+        return Err(PanelError::NotFound(reference.to_string()));
+    };
+    let Some(raw) = ctx.store.raw(record.id)? else {
+        return Err(CaseError::Invalid(format!(
+            "the message of {reference} is no longer stored (purged)"
+        ))
+        .into());
+    };
+    let received = record
+        .received_at
+        .parse::<jiff::Timestamp>()
+        .unwrap_or_else(|_| jiff::Timestamp::now());
+    let e = crate::pipeline::intake::evaluate_isolated(ctx, &raw, received)
+        .await
+        .map_err(|_| CaseError::Invalid("the message could not be read again".into()))?;
+    let before = format!(
+        "{} / {}",
+        record.quality_mark.as_deref().unwrap_or("-"),
+        record.quality_lead.as_deref().unwrap_or("-")
+    );
+    crate::pipeline::intake::summarise(&mut record, &e);
+    ctx.store.update(&record)?;
+    if e.classification == crate::domain::evaluation::Classification::Submission {
+        on_submission(ctx, &record, now)?;
+    }
+    let case_ref = ctx.store.case(reference)?.map(|k| k.reference);
+    audit(
+        ctx,
+        &member.name,
+        "reevaluate",
+        case_ref.as_deref().or(Some(reference)),
+        format!(
+            "{reference}: {before} → {} / {}",
+            record.quality_mark.as_deref().unwrap_or("-"),
+            record.quality_lead.as_deref().unwrap_or("-")
+        ),
+    );
+    if send_reply {
+        let at = jiff::Timestamp::from_second(now).unwrap_or_else(|_| jiff::Timestamp::now());
+        match crate::pipeline::intake::build_reply_as(
+            ctx,
+            &e,
+            reference,
+            at,
+            None,
+            crate::compose::reply::Revision::Reevaluated,
+        ) {
+            Ok(out) => {
+                ctx.store
+                    .queue_for_record(out, Some(record.id), false, now)?;
+                ctx.outbox_wake.notify_one();
+            }
+            Err(err) => warn!(error = %err, "The reply could not be built."),
+        }
     }
     Ok(())
 }

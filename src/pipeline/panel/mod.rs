@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 mod correct;
-pub use correct::{Correction, correct, judge, scores_of};
+pub use correct::{Correction, correct, judge, reevaluate, scores_of};
 
 /// Why a panel operation failed.
 #[derive(Debug, thiserror::Error)]
