@@ -836,3 +836,43 @@ async fn the_digest_lists_quality_leads_due_for_redesignation_and_marks_a_holder
     );
     assert!(built.view.submissions[0].redesignation);
 }
+
+#[tokio::test]
+async fn the_digest_reports_a_member_opening_many_cases_they_do_not_hold() {
+    let app = App::new();
+    let now = jiff::Timestamp::now();
+    for n in 0..7 {
+        app.ctx
+            .store
+            .audit(&yjsend::adapters::store::AuditEntry {
+                at: now.as_second() - 60,
+                who: "Mallory".into(),
+                action: "open_case".into(),
+                case: Some(format!("YJS-2018-00{n:02}")),
+                detail: String::new(),
+            })
+            .unwrap();
+    }
+    // A few reads are ordinary.
+    for n in 0..3 {
+        app.ctx
+            .store
+            .audit(&yjsend::adapters::store::AuditEntry {
+                at: now.as_second() - 60,
+                who: "Alice".into(),
+                action: "open_case".into(),
+                case: Some(format!("YJS-2018-00{n:02}")),
+                detail: String::new(),
+            })
+            .unwrap();
+    }
+    let built = yjsend::pipeline::digest::view(&app.ctx, now, 0).unwrap();
+    let unusual: Vec<_> = built
+        .view
+        .attention
+        .iter()
+        .filter(|a| a.what == "Unusual access")
+        .collect();
+    assert_eq!(unusual.len(), 1, "{:?}", built.view.attention);
+    assert!(unusual[0].detail.starts_with("Mallory opened 7 cases"));
+}

@@ -342,6 +342,7 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64) -> Result<Built, StoreError> 
             ),
         });
     }
+    attention_lines.extend(unusual_access(ctx, now)?);
     counts.attention = attention_lines.len();
 
     let last_ok = ctx
@@ -464,6 +465,50 @@ pub fn credentials_expire(
         .into_iter()
         .flatten()
         .min_by_key(|(d, _)| *d))
+}
+
+/// Cases opened in a day, by a member, that they did not hold: more than this is reported.
+const UNUSUAL_CASES: usize = 5;
+
+/// Members who opened many cases outside their claims in the last day (these are case studies
+/// about children: who looks at what is watched).
+fn unusual_access(ctx: &Ctx, now: Timestamp) -> Result<Vec<AttentionLine>, StoreError> {
+    let since = now.as_second() - 86_400;
+    let cases: std::collections::HashMap<String, Option<String>> = ctx
+        .store
+        .cases()?
+        .into_iter()
+        .map(|c| (c.reference, c.claim.map(|k| k.member)))
+        .collect();
+    let mut outside: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    for a in ctx.store.audit_trail(None)? {
+        if a.at < since || !matches!(a.action.as_str(), "open_case" | "read_file") {
+            continue;
+        }
+        let Some(case) = &a.case else { continue };
+        if cases.get(case).and_then(|c| c.as_deref()) != Some(a.who.as_str()) {
+            outside
+                .entry(a.who.clone())
+                .or_default()
+                .insert(case.clone());
+        }
+    }
+    Ok(outside
+        .into_iter()
+        .filter(|(_, cases)| cases.len() > UNUSUAL_CASES)
+        .map(|(who, cases)| AttentionLine {
+            reference: None,
+            what: "Unusual access".into(),
+            from: None,
+            subject: None,
+            detail: format!(
+                "{who} opened {} cases in the last day that they do not hold: {}",
+                cases.len(),
+                cases.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        })
+        .collect())
 }
 
 fn capitalised(s: &str) -> String {
