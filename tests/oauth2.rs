@@ -224,3 +224,56 @@ fn a_refused_client_secret_is_reported_clearly() {
         "a secret in healthz: {health}"
     );
 }
+
+/// No secret in any log line at any level: a full run at `trace`, its log searched for the
+/// client secret, the passwords' files' contents, and every access token the endpoint issued.
+#[test]
+fn no_secret_reaches_the_log_at_any_level() {
+    let Some(stack) = MailStack::start_with_oauth2() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, _panel) = config(dir.path(), &stack, "oauth2", "client-secret");
+    let log = dir.path().join("daemon.log");
+    let daemon = Daemon(
+        Command::new(env!("CARGO_BIN_EXE_yjsend"))
+            .arg("--config")
+            .arg(&cfg)
+            .arg("run")
+            .env("YJSEND_LOG", "trace")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    stack
+        .deliver_smtp(
+            "send.lead@oxfordshire.example",
+            "youthjusticesend@example.org",
+            &variant(1),
+        )
+        .unwrap();
+    eventually(40, "the reply", || (replies(&stack) == 1).then_some(()));
+    drop(daemon);
+    let stats = stack.token_admin("GET", "/admin/stats");
+    let token = stats
+        .split("\"last_access_token\":")
+        .nth(1)
+        .and_then(|s| s.split('"').nth(1))
+        .expect("an access token was issued")
+        .to_string();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.len() > 1000, "the trace log is written");
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    for secret in [
+        "client-secret".to_string(),
+        token.clone(),
+        b64(&yjsend::adapters::oauth2::xoauth2(
+            "youthjusticesend@example.org",
+            &token,
+        )),
+    ] {
+        assert!(!text.contains(&secret), "a secret is in the log: {secret}");
+    }
+}
