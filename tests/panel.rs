@@ -355,6 +355,50 @@ fn the_panel_pulls_asks_decides_and_releases_over_the_real_stack() {
     );
     assert_eq!(status, 409);
 
+    // Bad input to the API: refused, with nothing of the case in the answer.
+    let (status, body) = http(
+        &setup.url,
+        "POST",
+        "/api/cases/YJS-2018-0001/decision",
+        Some(ox),
+        "{not json",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        !body.contains("Oxfordshire") && !body.contains("send.lead"),
+        "{body}"
+    );
+    let (status, body) = http(
+        &setup.url,
+        "POST",
+        "/api/cases/YJS-2018-0001/decision",
+        Some(ox),
+        r#"{"outcome":"make_it_so"}"#,
+    );
+    assert_eq!(status, 422, "{body}");
+    let big = format!(
+        r#"{{"outcome":"not_yet","feedback":"{}"}}"#,
+        "x".repeat(3 << 20)
+    );
+    let (status, _) = http(
+        &setup.url,
+        "POST",
+        "/api/cases/YJS-2018-0001/decision",
+        Some(ox),
+        &big,
+    );
+    assert_eq!(status, 413, "an oversized body");
+    for path in [
+        "/api/cases/YJS-2018-0001/files/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/api/cases/YJS-2018-0001/files/../../etc/passwd",
+        "/api/cases/YJS-2018-0001/files/%2Fetc%2Fpasswd",
+        "/api/cases/..%2FYJS-2018-0001/files/message.eml",
+    ] {
+        let (status, body) = http(&setup.url, "GET", path, Some(ox), "");
+        assert!(status == 404 || status == 400, "{path}: {status}");
+        assert!(!body.contains("root:"), "{path}: {body}");
+    }
+
     // Oxfordshire: more information, answered by the partnership.
     let feedback = work.path().join("need.txt");
     std::fs::write(&feedback, "Please send a case study for statement 6.").unwrap();

@@ -273,7 +273,7 @@ async fn declare_conflicts(
     Authed(m): Authed,
     body: Result<Json<Declare>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(d) = body.map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.body_text()))?;
+    let Json(d) = body.map_err(|e| ApiError(e.status(), e.body_text()))?;
     let list = panel::declare_conflicts(&s.ctx, &m.name, &d.add)?;
     durable(&s).await?;
     Ok(Json(json!({ "conflicts": list })).into_response())
@@ -335,8 +335,7 @@ async fn decide(
     Path(reference): Path<String>,
     body: Result<Json<panel::DecisionRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(request) =
-        body.map_err(|e| ApiError(StatusCode::UNPROCESSABLE_ENTITY, e.body_text()))?;
+    let Json(request) = body.map_err(|e| ApiError(e.status(), e.body_text()))?;
     let case = panel::decide(&s.ctx, &m, &reference, &request, now())?;
     durable(&s).await?;
     s.ctx.outbox_wake.notify_one();
