@@ -55,15 +55,36 @@ pub fn evaluate(raw: &[u8], received_at: Option<Timestamp>, settings: &Settings)
     let mut budget = Budget::new(settings.limits);
     let mut problems = Vec::new();
     let too_large = raw.len() as u64 > settings.max_message_bytes;
-    let facts = if too_large {
+    // A header section of millions of lines costs the parser hundreds of bytes a line:
+    // beyond what any mail client writes, only the standard fields are kept.
+    let tamed = super::guards::tame(raw);
+    if let std::borrow::Cow::Owned(_) = &tamed {
+        problems.push(Problem::new(
+            ProblemCode::MalformedMessage,
+            "The email's header section was far larger than any mail program writes; only its standard fields were read.",
+        ));
+    }
+    let raw: &[u8] = &tamed;
+    let part_bomb = !too_large && super::guards::too_many_parts(raw);
+    if part_bomb {
+        problems.push(Problem::new(
+            ProblemCode::MalformedMessage,
+            format!(
+                "The email is split into more than {} parts; only its header was read. Please send the grid and evidence in a few ordinary attachments.",
+                super::guards::MAX_PARTS
+            ),
+        ));
+    }
+    if too_large {
         problems.push(Problem::new(
             ProblemCode::MessageTooLarge,
             format!(
-                "The email is {} MB; the largest we can read is {} MB.",
-                mb(raw.len() as u64),
+                "The email is larger than {} MB, the most we can read.",
                 mb(settings.max_message_bytes)
             ),
         ));
+    }
+    let facts = if too_large || part_bomb {
         message::parse(header_block(raw), &mut budget, settings.trusted_authserv_id)
     } else {
         message::parse(raw, &mut budget, settings.trusted_authserv_id)

@@ -5,6 +5,7 @@ pub mod alert;
 pub mod delivery;
 pub mod digest;
 pub mod evaluate;
+pub mod guards;
 pub mod intake;
 pub mod panel;
 pub mod ports;
