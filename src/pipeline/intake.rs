@@ -108,8 +108,8 @@ async fn prepare<M: Mailbox>(
                 mailbox.quarantine(&message.key).await?;
                 return Ok(Prepared::Handled);
             }
-            // Evaluation was interrupted (the process died in it): count it, and give up on
-            // a message that keeps killing us.
+            // Failed too often (the worker died on it, or, evaluating in process, the daemon
+            // died in it): give up on a message that keeps killing us.
             RecordState::Received if r.attempts >= ctx.max_attempts => {
                 warn!(
                     key,
@@ -122,8 +122,13 @@ async fn prepare<M: Mailbox>(
             }
             RecordState::Received => {
                 let mut r = r;
-                r.attempts += 1;
-                ctx.store.update(&r)?;
+                // In process, the daemon itself may have died in this evaluation: count it.
+                // With the worker, a daemon that died (killed, restarted) says nothing about
+                // the message, and a worker failure is counted where it happens.
+                if in_process(ctx) {
+                    r.attempts += 1;
+                    ctx.store.update(&r)?;
+                }
                 r
             }
         },
@@ -136,7 +141,7 @@ async fn prepare<M: Mailbox>(
                 hash,
                 received_at: crate::cli::report::rfc3339(message.received_at),
                 size: message.size,
-                attempts: 1,
+                attempts: u32::from(in_process(ctx)),
                 state: RecordState::Received,
                 reference: None,
                 from: None,
@@ -173,13 +178,15 @@ async fn evaluate_and_store<M: Mailbox>(
     record: Record,
     now: Timestamp,
 ) -> Result<Option<Record>, IntakeError> {
-    let key = &record.ledger_key;
     // An oversized message arrives cut one byte past the limit, so evaluate() sees that it
     // is too large and reads only its headers.
     let evaluation = match evaluate_isolated(ctx, &message.bytes, message.received_at).await {
         Ok(e) => e,
         Err(Failure::Timeout(detail)) => {
-            warn!(key, detail, "Evaluation overran its time; quarantining.");
+            warn!(
+                key = record.ledger_key,
+                detail, "Evaluation overran its time; quarantining."
+            );
             let mut r = record;
             r.problems
                 .push((ProblemCode::EvaluationTimeout.as_str().into(), detail));
@@ -188,10 +195,15 @@ async fn evaluate_and_store<M: Mailbox>(
             return Ok(None);
         }
         Err(Failure::Crashed(detail)) => {
-            // Left `Received` with its attempt counted: retried on the next pass, and
+            // Left `Received` with the failure counted: retried on the next pass, and
             // quarantined once it has failed `max_attempts` times.
+            let mut record = record;
+            if !in_process(ctx) {
+                record.attempts += 1;
+                ctx.store.update(&record)?;
+            }
             warn!(
-                key,
+                key = record.ledger_key,
                 attempts = record.attempts,
                 detail,
                 "Evaluation failed."
@@ -200,6 +212,10 @@ async fn evaluate_and_store<M: Mailbox>(
         }
     };
     store_result(ctx, record, evaluation, now).map(Some)
+}
+
+fn in_process(ctx: &Ctx) -> bool {
+    matches!(ctx.evaluator, Evaluator::InProcess)
 }
 
 /// Why an evaluation gave no result.
