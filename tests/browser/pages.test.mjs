@@ -385,6 +385,17 @@ async function run() {
     assert.equal((await queueCases(alice)).length, 2, 'both cases are ready');
   });
 
+  await step('Bob declares a conflict of interest from the queue page', async () => {
+    await signIn(bob, TOKENS.bob, 'Bob');
+    const select = bob.getByLabel('Declare a conflict with', { exact: true });
+    await select.selectOption({ label: 'Lowshire' });
+    const r = await submit(bob, bob.getByRole('button', { name: 'Declare', exact: true }));
+    assert.equal(r.status, 200);
+    assert.match(r.path, /^\/queue\?declared=1/);
+    const text = await sectionText(bob, 'Conflicts of interest');
+    assert.match(text, /lowshire/, `the declared conflict is not listed: ${text}`);
+  });
+
   await step('Alice pulls a case and lands on it', async () => {
     await visit(alice, '/queue');
     const r = await submit(alice, alice.getByRole('button', { name: 'Pull the next case', exact: true }));

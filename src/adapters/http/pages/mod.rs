@@ -72,6 +72,7 @@ pub fn router() -> Router<Shared> {
         .route("/logout", post(logout))
         .route("/queue", get(queue))
         .route("/pull", post(pull))
+        .route("/conflicts", post(declare_conflict))
         .route("/cases/{reference}", get(case))
         .route("/cases/{reference}/files/{*name}", get(file))
         .route("/cases/{reference}/decision", post(decide))
@@ -228,6 +229,34 @@ struct QueueQuery {
     state: Option<String>,
     region: Option<String>,
     none: Option<String>,
+    declared: Option<String>,
+}
+
+/// A member declares a conflict of interest (audited); the queue and pulls pass it by.
+async fn declare_conflict(
+    State(s): State<Shared>,
+    signed: Signed,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(r) = forged(&s, &signed, f.get("csrf")) {
+        return r;
+    }
+    let Some(conflict) = f.get("conflict").filter(|c| !c.trim().is_empty()) else {
+        return Redirect::to("/queue").into_response();
+    };
+    match panel::declare_conflicts(&s.ctx, &signed.member.name, std::slice::from_ref(conflict)) {
+        Ok(_) => {
+            let _ = s.ctx.store.flush().await;
+            Redirect::to("/queue?declared=1").into_response()
+        }
+        Err(e) => refuse(
+            &s,
+            &signed,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Not saved",
+            &e.to_string(),
+        ),
+    }
 }
 
 async fn queue(State(s): State<Shared>, signed: Signed, Query(q): Query<QueueQuery>) -> Response {
@@ -276,7 +305,12 @@ async fn queue(State(s): State<Shared>, signed: Signed, Query(q): Query<QueueQue
                 items => ser(&items),
                 regions => regions,
                 filter => context! { state => state, region => region },
-                notice => q.none.map(|_| "No case is waiting for you."),
+                notice => q.none.map(|_| "No case is waiting for you.")
+                    .or(q.declared.map(|_| "Declared: those cases will not come to you.")),
+                conflicts => signed.member.conflicts.iter().map(|c| c.as_string()).collect::<Vec<_>>(),
+                partnerships => s.ctx.roster.load().partnerships.iter()
+                    .map(|p| context! { id => p.id.clone(), name => p.name.clone() })
+                    .collect::<Vec<_>>(),
             },
         ),
     )
