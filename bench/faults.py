@@ -43,6 +43,19 @@ def replies_by_original():
     return out
 
 
+def restart_servers():
+    """Stops and starts both servers; on a loaded machine a start can miss its 20 s greeting
+    window (a port still in TIME_WAIT, say): tried again, and said if it keeps failing."""
+    for attempt in range(3):
+        try:
+            d.stack("start")
+            return
+        except subprocess.CalledProcessError as e:
+            print(f"server restart failed (attempt {attempt + 1}): {e.stderr.strip()[-300:]}", flush=True)
+            time.sleep(3)
+    raise SystemExit("the servers would not restart")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--backlog", type=int, default=1000)
@@ -85,7 +98,7 @@ def main():
                     kills += 1
                     proc = start()
                 else:
-                    d.stack("start")  # stops and starts both servers
+                    restart_servers()
                     restarts += 1
             # Let it finish the backlog.
             deadline = time.monotonic() + 900
