@@ -23,7 +23,14 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
     #[error("store record is unreadable: {0}")]
     Corrupt(String),
+    /// The disk did not confirm a write in time (full, failing, or hung): nothing the outside
+    /// world depends on may go ahead.
+    #[error("the store did not finish writing to disk within {0:?}")]
+    FlushTimeout(std::time::Duration),
 }
+
+/// How long a flush may take before the store is treated as failed.
+pub const FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl From<TransactionError<StoreError>> for StoreError {
     fn from(e: TransactionError<StoreError>) -> StoreError {
@@ -254,10 +261,16 @@ impl Store {
         Ok(())
     }
 
-    /// Makes every write so far durable.
+    /// Makes every write so far durable, or fails after [`FLUSH_TIMEOUT`] (a flush on a full
+    /// or failing disk can hang: intake must stop and say so rather than wait for ever).
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        Ok(())
+        match tokio::time::timeout(FLUSH_TIMEOUT, self.db.flush_async()).await {
+            Ok(r) => {
+                r?;
+                Ok(())
+            }
+            Err(_) => Err(StoreError::FlushTimeout(FLUSH_TIMEOUT)),
+        }
     }
 
     /// The record handled under this mailbox key, if any.
