@@ -876,3 +876,43 @@ async fn the_digest_reports_a_member_opening_many_cases_they_do_not_hold() {
     assert_eq!(unusual.len(), 1, "{:?}", built.view.attention);
     assert!(unusual[0].detail.starts_with("Mallory opened 7 cases"));
 }
+
+/// The deadline is judged on the mailbox's receipt time, not on when the daemon gets to the
+/// message: one received a second before the deadline and processed long after is on time,
+/// and one received a second after is late (the round's deadline is 23:59:59 London time).
+#[tokio::test]
+async fn the_deadline_is_judged_at_receipt_not_at_processing() {
+    let mut app = App::new();
+    app.ctx.max_per_sender = 100;
+    let deadline: jiff::Timestamp = "2018-02-23T23:59:59Z".parse().unwrap();
+    for (name, offset) in [("before", -1i64), ("after", 1)] {
+        let path = app.inbox.join("new").join(format!("{name}.m:2,"));
+        std::fs::write(
+            &path,
+            submission(
+                &format!("<{name}@oxfordshire.example>"),
+                "send.lead@oxfordshire.example",
+                "",
+            ),
+        )
+        .unwrap();
+        let at = deadline.as_second() + offset;
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(at as u64))
+            .unwrap();
+    }
+    // Processed now, years after the deadline.
+    app.run_once().await;
+    let records = app.ctx.store.records().unwrap();
+    let on_time = |mid: &str| {
+        records
+            .iter()
+            .find(|r| r.message_id.as_deref() == Some(mid))
+            .and_then(|r| r.on_time)
+    };
+    assert_eq!(on_time("<before@oxfordshire.example>"), Some(true));
+    assert_eq!(on_time("<after@oxfordshire.example>"), Some(false));
+}
