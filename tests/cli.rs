@@ -322,3 +322,68 @@ fn purge_and_subject_access_find_export_and_erase_for_good() {
         "the anonymous figures still make a report"
     );
 }
+
+#[test]
+fn round_new_rewrites_the_round_keeping_the_rest_and_refuses_a_bad_one() {
+    let (_dir, config) = setup();
+    let before = std::fs::read_to_string(&config).unwrap();
+    let marked = before.replace("[mailbox]", "# the mailbox, kept as it is\n[mailbox]");
+    std::fs::write(&config, &marked).unwrap();
+    // The same prefix, and a deadline that is not a time: refused, the file untouched.
+    for args in [
+        vec![
+            "round",
+            "new",
+            "--name",
+            "R",
+            "--prefix",
+            "YJS-2018",
+            "--deadline",
+            "2019-02-22T23:59:59",
+        ],
+        vec![
+            "round",
+            "new",
+            "--name",
+            "R",
+            "--prefix",
+            "YJS-2019",
+            "--deadline",
+            "next Friday",
+        ],
+    ] {
+        let out = yjsend(&config, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(std::fs::read_to_string(&config).unwrap(), marked);
+    }
+    let out = yjsend(
+        &config,
+        &[
+            "round",
+            "new",
+            "--name",
+            "Quality Mark and Quality Lead 2019",
+            "--prefix",
+            "YJS-2019",
+            "--deadline",
+            "2019-02-22T23:59:59",
+            "--outcomes-by",
+            "2019-03-15",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = std::fs::read_to_string(&config).unwrap();
+    assert!(after.contains("reference_prefix = \"YJS-2019\""), "{after}");
+    assert!(after.contains("outcomes_by = \"2019-03-15\""), "{after}");
+    assert!(after.contains("# the mailbox, kept as it is"), "{after}");
+    let out = yjsend(&config, &["config", "check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -10,6 +10,7 @@ pub mod ops;
 pub mod panel;
 pub mod reload;
 pub mod report;
+pub mod round;
 pub mod run;
 pub mod template;
 
@@ -51,6 +52,8 @@ pub enum Command {
     Subject(ops::SubjectArgs),
     /// Read a stored message again (after a roster fix), optionally sending the new reply
     Reevaluate(ops::ReevaluateArgs),
+    /// Rounds: `round new` starts the next one
+    Round(round::RoundArgs),
     /// The triage digest on demand: `--now` sends it, `--print` shows it
     Digest(digest::DigestArgs),
     /// The panel's client of the daemon's API: queue, pull, show, decide, release, token
@@ -147,6 +150,10 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Command::Reevaluate(args) => match load_config(&cli) {
             Ok(config) => ops::reevaluate(args, &config),
+            Err(code) => code,
+        },
+        Command::Round(args) => match load_config(&cli) {
+            Ok(config) => round::run(args, &config),
             Err(code) => code,
         },
         Command::Digest(args) => match load_config(&cli) {
