@@ -829,7 +829,7 @@ async fn the_digest_lists_quality_leads_due_for_redesignation_and_marks_a_holder
     );
     app.run_once().await;
     let now: jiff::Timestamp = "2018-02-20T09:00:00Z".parse().unwrap();
-    let built = yjsend::pipeline::digest::view(&app.ctx, now, 0).unwrap();
+    let built = yjsend::pipeline::digest::view(&app.ctx, now, 0, true).unwrap();
     assert_eq!(
         built.view.redesignation,
         vec!["Oxfordshire: Quality Lead since 1 July 2015, due July 2018".to_string()]
@@ -866,7 +866,7 @@ async fn the_digest_reports_a_member_opening_many_cases_they_do_not_hold() {
             })
             .unwrap();
     }
-    let built = yjsend::pipeline::digest::view(&app.ctx, now, 0).unwrap();
+    let built = yjsend::pipeline::digest::view(&app.ctx, now, 0, true).unwrap();
     let unusual: Vec<_> = built
         .view
         .attention

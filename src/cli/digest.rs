@@ -70,7 +70,7 @@ pub fn run(args: &DigestArgs, config: &Config) -> ExitCode {
     let now = Timestamp::now();
     if args.print {
         let shown = digest::next_record(&ctx)
-            .and_then(|first| digest::view(&ctx, now, first))
+            .and_then(|first| digest::view(&ctx, now, first, false))
             .map_err(|e| e.to_string())
             .and_then(|built| {
                 ctx.wording

@@ -49,19 +49,14 @@ pub fn run(args: &ReportArgs, config: &Config) -> ExitCode {
 
 /// A file the running daemon makes (`path`: `/api/report`, `/api/backup`), with a team token.
 pub fn from_daemon(config: &Config, path: &str) -> Result<Vec<u8>, String> {
-    let base = std::env::var("YJSEND_PANEL_URL")
-        .ok()
-        .or_else(|| config.panel.listen.as_ref().map(|l| format!("http://{l}")))
-        .ok_or("set YJSEND_PANEL_URL")?;
-    let token =
-        std::env::var("YJSEND_PANEL_TOKEN").map_err(|_| "set YJSEND_PANEL_TOKEN (a team token)")?;
+    let (base, token) = super::panel::daemon_address(config)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async {
         let r = reqwest::Client::new()
-            .get(format!("{}{path}", base.trim_end_matches('/')))
+            .get(format!("{base}{path}"))
             .bearer_auth(token)
             .send()
             .await

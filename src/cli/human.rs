@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::domain::eligibility::{Provisional, Verdict};
-use crate::domain::evaluation::{Classification, Evaluation, TakenAs};
+use crate::domain::evaluation::{Classification, Evaluation};
 use crate::domain::statement::StatementId;
 use std::fmt::Write;
 
@@ -120,7 +120,12 @@ pub fn render(file: &str, e: &Evaluation, config: &Config) -> String {
     if !e.evidence.is_empty() {
         let _ = writeln!(s, "\nAttachments:");
         for item in &e.evidence {
-            let _ = writeln!(s, "  - {}: {}", item.path, taken_as(&item.taken_as));
+            let _ = writeln!(
+                s,
+                "  - {}: {}",
+                item.path,
+                crate::compose::view::taken_as(&item.taken_as)
+            );
         }
     }
     if !e.problems.is_empty() {
@@ -134,21 +139,4 @@ pub fn render(file: &str, e: &Evaluation, config: &Config) -> String {
 
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
-}
-
-/// What an attachment was taken as, in words.
-pub fn taken_as(t: &TakenAs) -> String {
-    match t {
-        TakenAs::Grid => "the scoring grid".into(),
-        TakenAs::GridDuplicate => "a second copy of the grid (same scores)".into(),
-        TakenAs::GridConflicting => "a grid that disagrees with another one".into(),
-        TakenAs::CaseStudy(ids) => format!(
-            "a case study for statement {}",
-            crate::domain::eligibility::list(ids)
-        ),
-        TakenAs::CaseStudyUnlinked => "a case study (no statement named)".into(),
-        TakenAs::WitnessTestimony => "a witness testimony".into(),
-        TakenAs::Unreadable => "could not be read".into(),
-        TakenAs::NotUsed => "not used".into(),
-    }
 }

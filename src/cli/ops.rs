@@ -316,18 +316,10 @@ pub fn reevaluate(args: &ReevaluateArgs, config: &Config) -> ExitCode {
             ))
         }),
         Err(_) => rt.block_on(async {
-            let base = std::env::var("YJSEND_PANEL_URL")
-                .ok()
-                .or_else(|| config.panel.listen.as_ref().map(|l| format!("http://{l}")))
-                .ok_or("set YJSEND_PANEL_URL")?;
-            let token = std::env::var("YJSEND_PANEL_TOKEN")
-                .map_err(|_| "the daemon holds the store: set YJSEND_PANEL_TOKEN (a team token)")?;
+            let (base, token) = super::panel::daemon_address(config)
+                .map_err(|e| format!("the daemon holds the store: {e} (a team token)"))?;
             let r = reqwest::Client::new()
-                .post(format!(
-                    "{}/api/cases/{}/reevaluate",
-                    base.trim_end_matches('/'),
-                    args.reference
-                ))
+                .post(format!("{base}/api/cases/{}/reevaluate", args.reference))
                 .bearer_auth(token)
                 .json(&serde_json::json!({ "send_reply": args.send }))
                 .send()

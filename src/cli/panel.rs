@@ -117,25 +117,28 @@ struct Api {
     client: reqwest::Client,
 }
 
+/// Where the running daemon's API is and the member's token: `YJSEND_PANEL_URL` (else
+/// `http://` + `panel.listen`, without a trailing slash) and `YJSEND_PANEL_TOKEN`. Every
+/// command that talks to the daemon reads them here.
+pub fn daemon_address(config: &Config) -> Result<(String, String), String> {
+    let base = std::env::var("YJSEND_PANEL_URL")
+        .ok()
+        .or_else(|| config.panel.listen.as_ref().map(|l| format!("http://{l}")))
+        .ok_or("set YJSEND_PANEL_URL (panel.listen is empty)")?;
+    let token =
+        std::env::var("YJSEND_PANEL_TOKEN").map_err(|_| "set YJSEND_PANEL_TOKEN to your token")?;
+    Ok((base.trim_end_matches('/').to_string(), token))
+}
+
 impl Api {
     fn new(config: &Config) -> Result<Api, Fail> {
-        let base = std::env::var("YJSEND_PANEL_URL")
-            .ok()
-            .or_else(|| config.panel.listen.as_ref().map(|l| format!("http://{l}")))
-            .ok_or_else(|| {
-                Fail(
-                    exit::USAGE,
-                    "set YJSEND_PANEL_URL (panel.listen is empty)".into(),
-                )
-            })?;
-        let token = std::env::var("YJSEND_PANEL_TOKEN")
-            .map_err(|_| Fail(exit::USAGE, "set YJSEND_PANEL_TOKEN to your token".into()))?;
+        let (base, token) = daemon_address(config).map_err(|e| Fail(exit::USAGE, e))?;
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
             .build()
             .map_err(|e| Fail(exit::IO, e.to_string()))?;
         Ok(Api {
-            base: base.trim_end_matches('/').to_string(),
+            base,
             token,
             client,
         })

@@ -172,6 +172,40 @@ pub struct Parts {
     pub template: bool,
 }
 
+/// What an attachment was taken as, in the words of replies and reports.
+pub fn taken_as(t: &crate::domain::evaluation::TakenAs) -> String {
+    match t {
+        crate::domain::evaluation::TakenAs::Grid => "the scoring grid".into(),
+        crate::domain::evaluation::TakenAs::GridDuplicate => {
+            "a second copy of the grid (same scores)".into()
+        }
+        crate::domain::evaluation::TakenAs::GridConflicting => {
+            "a grid that disagrees with another one".into()
+        }
+        crate::domain::evaluation::TakenAs::CaseStudy(ids) => format!(
+            "a case study for statement {}",
+            crate::domain::eligibility::list(ids)
+        ),
+        crate::domain::evaluation::TakenAs::CaseStudyUnlinked => {
+            "a case study (no statement named)".into()
+        }
+        crate::domain::evaluation::TakenAs::WitnessTestimony => "a witness testimony".into(),
+        crate::domain::evaluation::TakenAs::Unreadable => "could not be read".into(),
+        crate::domain::evaluation::TakenAs::NotUsed => "not used".into(),
+    }
+}
+
+/// A score against its baseline: "+2", "−1" (a true minus sign), "=", or nothing when
+/// either is unknown.
+pub fn change(score: Option<u8>, baseline: Option<u8>) -> Option<String> {
+    match (score, baseline) {
+        (Some(s), Some(b)) if s > b => Some(format!("+{}", s - b)),
+        (Some(s), Some(b)) if s < b => Some(format!("\u{2212}{}", b - s)),
+        (Some(_), Some(_)) => Some("=".into()),
+        _ => None,
+    }
+}
+
 /// Builds the view of a reply.
 pub fn reply(e: &Evaluation, p: &ReplyParams, parts: Parts) -> ReplyView {
     let kind = if p.joins.is_some() {
@@ -199,12 +233,7 @@ pub fn reply(e: &Evaluation, p: &ReplyParams, parts: Parts) -> ReplyView {
                     .and_then(|b| b.get(&id))
                     .or_else(|| g.baseline.get(&id))
                     .map(|s| s.value());
-                let change = match (score, baseline) {
-                    (Some(s), Some(b)) if s > b => Some(format!("+{}", s - b)),
-                    (Some(s), Some(b)) if s < b => Some(format!("\u{2212}{}", b - s)),
-                    (Some(_), Some(_)) => Some("=".into()),
-                    _ => None,
-                };
+                let change = change(score, baseline);
                 ScoreRow {
                     id: id.as_str(),
                     title: id.short_title(),
@@ -254,7 +283,7 @@ pub fn reply(e: &Evaluation, p: &ReplyParams, parts: Parts) -> ReplyView {
         .iter()
         .map(|item| EvidenceRow {
             file: item.path.clone(),
-            taken_as: crate::cli::human::taken_as(&item.taken_as),
+            taken_as: taken_as(&item.taken_as),
             unused: matches!(
                 item.taken_as,
                 crate::domain::evaluation::TakenAs::Unreadable

@@ -9,7 +9,7 @@ use crate::adapters::store::{NewOutgoing, OutboxState, Record, RecordState, Stor
 use crate::compose::digest::{
     AttentionLine, Counts, DigestView, SelfCheck, SubmissionLine, message,
 };
-use crate::domain::statement::{Score, Scores, StatementId};
+
 use jiff::Timestamp;
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
@@ -93,7 +93,7 @@ pub fn queue(ctx: &Ctx, now: Timestamp, slot: Option<Timestamp>) -> Result<bool,
         view,
         charts,
         next_record,
-    } = view(ctx, now, next_record(ctx)?)?;
+    } = view(ctx, now, next_record(ctx)?, true)?;
     let subject = format!(
         "[yjsend] Digest for {}: {} new, {} needing attention",
         view.date,
@@ -149,12 +149,6 @@ fn verdict_words(v: Option<&str>) -> String {
         Some(other) => other.replace('_', " "),
         None => "-".into(),
     }
-}
-
-fn scores_of(map: &std::collections::BTreeMap<String, u8>) -> Scores {
-    map.iter()
-        .filter_map(|(k, v)| Some((StatementId::from_key(k)?, Score::new(*v)?)))
-        .collect()
 }
 
 /// Problem codes that mean a file or the message could not be read as sent.
@@ -220,8 +214,9 @@ pub struct Built {
     pub next_record: u64,
 }
 
-/// Builds the digest's view of the records from `first` on.
-pub fn view(ctx: &Ctx, now: Timestamp, first: u64) -> Result<Built, StoreError> {
+/// Builds the digest's view of the records from `first` on; the profile charts only when
+/// `draw_charts` (the email has them; the team's page does not).
+pub fn view(ctx: &Ctx, now: Timestamp, first: u64, draw_charts: bool) -> Result<Built, StoreError> {
     let tz = &ctx.round.load().timezone;
     let local = |t: Timestamp, f: &str| t.to_zoned(tz.clone()).strftime(f).to_string();
     let parse = |s: &str| s.parse::<Timestamp>().ok();
@@ -272,8 +267,8 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64) -> Result<Built, StoreError> 
             let part = roster.get(partnership);
             let name = part.map_or_else(|| "(unknown)".to_string(), |p| p.name.clone());
             let mut chart_cid = None;
-            if charts.len() < MAX_CHARTS && !r.scores.is_empty() {
-                let scores = scores_of(&r.scores);
+            if draw_charts && charts.len() < MAX_CHARTS && !r.scores.is_empty() {
+                let (scores, _) = super::panel::scores_of(r);
                 let baseline = part.and_then(|p| p.baseline.as_ref());
                 if let Ok(png) = crate::compose::chart::profile_png(&name, baseline, &scores) {
                     let cid = format!("chart-{reference}@yjsend");

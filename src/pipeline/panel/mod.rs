@@ -10,7 +10,7 @@ use crate::compose::outcome::{self, OutcomeView};
 use crate::domain::panel::case::{self, Case, CaseError, CaseState, Commendation, Outcome};
 use crate::domain::panel::members::{Member, Role};
 use crate::domain::roster::AwardKind;
-use crate::domain::statement::{Score, Scores, StatementId};
+
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
@@ -249,10 +249,21 @@ pub fn on_answer(
 }
 
 /// The queue as `member` sees it: open cases, ready ones first, without the member's
-/// conflicts (each pass-by audited).
+/// conflicts.
 pub fn queue(ctx: &Ctx, member: &Member, now: i64) -> Result<Vec<QueueItem>, PanelError> {
     let mut out = Vec::new();
     let prefix = format!("{}-", ctx.round.load().reference_prefix);
+    // Each case's current submission, from one pass over the records (newest wins).
+    let mut current_records: std::collections::HashMap<String, Record> = Default::default();
+    for r in ctx.store.records()? {
+        if let Some(reference) = r.reference.clone()
+            && current_records
+                .get(&reference)
+                .is_none_or(|old| old.id < r.id)
+        {
+            current_records.insert(reference, r);
+        }
+    }
     for c in ctx.store.cases()? {
         // The queue is the current round's (earlier rounds' cases stay in the history).
         if !c.is_open() || !c.reference.starts_with(&prefix) {
@@ -263,7 +274,7 @@ pub fn queue(ctx: &Ctx, member: &Member, now: i64) -> Result<Vec<QueueItem>, Pan
         }
         let roster = ctx.roster.load();
         let part = roster.get(&c.partnership);
-        let current = record_by_reference(ctx, c.current())?;
+        let current = current_records.get(c.current());
         let lapsed = c.claim_lapsed(now, ctx.claim_seconds);
         out.push(QueueItem {
             reference: c.reference.clone(),
@@ -447,11 +458,7 @@ pub fn file(
     let found = match name {
         "message.eml" => Some(("message/rfc822".to_string(), raw)),
         "profile.png" => {
-            let scores: Scores = rec
-                .scores
-                .iter()
-                .filter_map(|(k, v)| Some((StatementId::from_key(k)?, Score::new(*v)?)))
-                .collect();
+            let (scores, _) = scores_of(&rec);
             let roster = ctx.roster.load();
             let part = roster.get(&case.partnership);
             let title = part.map_or_else(|| case.partnership.clone(), |p| p.name.clone());

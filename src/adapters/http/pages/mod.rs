@@ -386,12 +386,7 @@ fn case_page(
         for id in StatementId::ALL {
             let score = scores.get(&id).map(|v| v.value());
             let baseline = v.baseline.get(id.as_str()).copied();
-            let change = match (score, baseline) {
-                (Some(a), Some(b)) if a > b => Some(format!("+{}", a - b)),
-                (Some(a), Some(b)) if a < b => Some(format!("\u{2212}{}", b - a)),
-                (Some(_), Some(_)) => Some("=".to_string()),
-                _ => None,
-            };
+            let change = crate::compose::view::change(score, baseline);
             rows.push(context! { id => id.as_str(), title => id.short_title(), score => score, baseline => baseline, change => change });
         }
         let (m, l) = panel::judge(&s.ctx, rec, &scores, &linked);
@@ -675,7 +670,7 @@ async fn attention(State(s): State<Shared>, signed: Signed) -> Response {
         return r;
     }
     // Everything on record, not only what arrived since the last digest.
-    match digest::view(&s.ctx, jiff::Timestamp::now(), 0) {
+    match digest::view(&s.ctx, jiff::Timestamp::now(), 0, false) {
         Ok(built) => s.pages.render(
             StatusCode::OK,
             "attention.html",
