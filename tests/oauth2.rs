@@ -28,14 +28,27 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A configuration signing in with OAuth2 (`imap_auth`: `oauth2` or `xoauth2`).
+/// A configuration signing in with OAuth2 (`imap_auth`: `oauth2` or `xoauth2`) and a client
+/// secret.
 fn config(dir: &Path, stack: &MailStack, imap_auth: &str, secret: &str) -> (PathBuf, u16) {
+    std::fs::write(dir.join("client-secret"), format!("{secret}\n")).unwrap();
+    let oauth2 = format!(
+        r#"provider = "generic"
+token_url = "http://127.0.0.1:{oauth}/token"
+client_id = "yjsend"
+client_secret_file = "client-secret""#,
+        oauth = stack.oauth2_port.unwrap()
+    );
+    config_with(dir, stack, imap_auth, &oauth2)
+}
+
+/// The same with another `[oauth2]` section.
+fn config_with(dir: &Path, stack: &MailStack, imap_auth: &str, oauth2: &str) -> (PathBuf, u16) {
     std::fs::copy(
         root().join("fixtures/config/partnerships.toml"),
         dir.join("partnerships.toml"),
     )
     .unwrap();
-    std::fs::write(dir.join("client-secret"), format!("{secret}\n")).unwrap();
     let panel = free_port();
     let text = format!(
         r#"[round]
@@ -67,10 +80,7 @@ from = "Youth Justice SEND <youthjusticesend@example.org>"
 retry_seconds = 1
 
 [oauth2]
-provider = "generic"
-token_url = "http://127.0.0.1:{oauth}/token"
-client_id = "yjsend"
-client_secret_file = "client-secret"
+{oauth2}
 
 [storage]
 path = "yjsend.db"
@@ -81,7 +91,6 @@ tokens_file = "tokens.toml"
 "#,
         imap = stack.imap_port,
         submission = stack.submission_port,
-        oauth = stack.oauth2_port.unwrap(),
         ca = stack.ca_file.display(),
     );
     let path = dir.join("yjsend.toml");
@@ -204,6 +213,79 @@ fn the_daemon_signs_in_with_oauthbearer_and_xoauth2_and_survives_a_refused_token
 #[test]
 fn the_daemon_signs_in_to_imap_with_xoauth2() {
     answered_through_restarts("xoauth2");
+}
+
+/// The first reply arrives with the given `[oauth2]` section; returns the token server's stats.
+fn one_reply_with(oauth2: impl Fn(&Path, u16) -> String) -> Option<String> {
+    let stack = MailStack::start_with_oauth2()?;
+    let dir = tempfile::tempdir().unwrap();
+    let section = oauth2(dir.path(), stack.oauth2_port.unwrap());
+    let (cfg, _panel) = config_with(dir.path(), &stack, "oauth2", &section);
+    let _daemon = start(&cfg);
+    stack
+        .deliver_smtp(
+            "send.lead@oxfordshire.example",
+            "youthjusticesend@example.org",
+            &variant(1),
+        )
+        .unwrap();
+    eventually(40, "the reply (signed in by a signed assertion)", || {
+        (replies(&stack) == 1).then_some(())
+    });
+    Some(stack.token_admin("GET", "/admin/stats"))
+}
+
+fn issued(stats: &str, grant: &str) -> u64 {
+    let v: serde_json::Value = serde_json::from_str(stats).unwrap();
+    v["issued"][grant].as_u64().unwrap()
+}
+
+/// Microsoft 365 with a certificate instead of a client secret: the token endpoint checks the
+/// PS256 signature against the certificate, its thumbprint, audience, expiry and jti.
+#[test]
+fn a_certificate_signs_in_in_place_of_a_client_secret() {
+    let cert = root().join("tests/data/oauth2/test-certificate.pem");
+    let Some(stats) = one_reply_with(|_, port| {
+        format!(
+            r#"provider = "microsoft"
+tenant = "contoso.example"
+token_url = "http://127.0.0.1:{port}/token"
+client_id = "yjsend"
+certificate_file = "{}""#,
+            cert.display()
+        )
+    }) else {
+        return;
+    };
+    assert!(issued(&stats, "client_assertion") >= 1, "{stats}");
+    assert_eq!(issued(&stats, "client_credentials"), 0, "{stats}");
+}
+
+/// Google Workspace with a service account and domain-wide delegation: the token endpoint
+/// named in the key file (`token_uri`) is used, and the assertion's subject is the mailbox.
+#[test]
+fn a_google_service_account_acts_for_the_mailbox() {
+    let bundle =
+        std::fs::read_to_string(root().join("tests/data/oauth2/test-certificate.pem")).unwrap();
+    let key = &bundle[bundle.find("-----BEGIN PRIVATE KEY-----").unwrap()..];
+    let Some(stats) = one_reply_with(|dir, port| {
+        let json = serde_json::json!({
+            "type": "service_account",
+            "project_id": "yjsend-test",
+            "private_key_id": "0123abcd",
+            "private_key": key,
+            "client_email": "yjsend@yjsend-test.iam.gserviceaccount.com",
+            "token_uri": format!("http://127.0.0.1:{port}/token"),
+        });
+        std::fs::write(dir.join("service-account.json"), json.to_string()).unwrap();
+        r#"provider = "google"
+service_account_file = "service-account.json""#
+            .to_string()
+    }) else {
+        return;
+    };
+    assert!(issued(&stats, "jwt_bearer") >= 1, "{stats}");
+    assert_eq!(issued(&stats, "refresh_token"), 0, "{stats}");
 }
 
 #[test]

@@ -195,6 +195,22 @@ pub fn run(cli: Cli) -> ExitCode {
                         return ExitCode::from(exit::USAGE);
                     }
                 }
+                // A certificate or service account key that does not load would stop sign-in
+                // at the first token: say so now.
+                if let Some(o) = &config.oauth2 {
+                    use crate::adapters::oauth2::{Certificate, ServiceAccount};
+                    let loaded = match (&o.certificate_file, &o.service_account_file) {
+                        (Some(c), _) => {
+                            Certificate::load(c, o.private_key_file.as_deref()).map(drop)
+                        }
+                        (None, Some(a)) => ServiceAccount::load(a).map(drop),
+                        (None, None) => Ok(()),
+                    };
+                    if let Err(e) = loaded {
+                        eprintln!("{}: [oauth2] {e}", config.path.display());
+                        return ExitCode::from(exit::USAGE);
+                    }
+                }
                 println!(
                     "{}: OK ({} partnerships, deadline {}; wording from {})",
                     config.path.display(),

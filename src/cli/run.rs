@@ -325,7 +325,9 @@ pub fn token_source(
     config: &Config,
     store: &Store,
 ) -> Result<Option<std::sync::Arc<crate::adapters::oauth2::TokenSource>>, String> {
-    use crate::adapters::oauth2::{Grant, OAuth2Settings, TokenSource};
+    use crate::adapters::oauth2::{
+        Certificate, Grant, OAuth2Settings, ServiceAccount, TokenSource,
+    };
     let wanted = matches!(
         &config.mailbox,
         MailboxConfig::Imap {
@@ -348,14 +350,33 @@ pub fn token_source(
     } else {
         o.user.clone()
     };
+    let certificate = match &o.certificate_file {
+        Some(cert) => Some(std::sync::Arc::new(
+            Certificate::load(cert, o.private_key_file.as_deref())
+                .map_err(|e| format!("oauth2 certificate: {e}"))?,
+        )),
+        None => None,
+    };
+    let account = match &o.service_account_file {
+        Some(path) => Some(std::sync::Arc::new(
+            ServiceAccount::load(path).map_err(|e| format!("oauth2 service account: {e}"))?,
+        )),
+        None => None,
+    };
+    let token_url = match &account {
+        Some(a) if !o.token_url_given => a.token_uri.clone().unwrap_or(o.token_url.clone()),
+        _ => o.token_url.clone(),
+    };
     let settings = OAuth2Settings {
-        token_url: o.token_url.clone(),
+        token_url,
         client_id: o.client_id.clone(),
         client_secret,
+        certificate,
         scope: o.scope.clone(),
-        grant: match refresh {
-            Some(r) => Grant::RefreshToken(r),
-            None => Grant::ClientCredentials,
+        grant: match (account, refresh) {
+            (Some(a), _) => Grant::ServiceAccount(a),
+            (None, Some(r)) => Grant::RefreshToken(r),
+            (None, None) => Grant::ClientCredentials,
         },
         user,
         client_secret_expires: o.client_secret_expires,

@@ -93,8 +93,17 @@ pub struct OAuth2Config {
     /// `microsoft`, `google` or `generic`.
     pub provider: String,
     pub token_url: String,
+    /// `token_url` was written in the config (else it is the provider's, and a service
+    /// account key file's own `token_uri` is preferred).
+    pub token_url_given: bool,
     pub client_id: String,
     pub client_secret: Secret,
+    /// A certificate registered with the app, used instead of a client secret (PEM; the key
+    /// in the same file unless `private_key_file` says where).
+    pub certificate_file: Option<PathBuf>,
+    pub private_key_file: Option<PathBuf>,
+    /// A Google service account key (JSON) with domain-wide delegation for the mailbox.
+    pub service_account_file: Option<PathBuf>,
     /// Set: the refresh-token grant (Google, and generic providers); else client credentials.
     pub refresh_token: Secret,
     pub scope: String,
@@ -113,7 +122,9 @@ pub(super) fn oauth2(mut s: Section, file: &Path, errors: &mut Errors) -> Option
         .unwrap_or("generic")
         .to_string();
     let tenant = s.string("tenant", errors).map(|t| t.into_inner());
-    let token_url = match (provider.as_str(), s.string("token_url", errors)) {
+    let given_url = s.string("token_url", errors);
+    let token_url_given = given_url.is_some();
+    let token_url = match (provider.as_str(), given_url) {
         (_, Some(u)) => u.into_inner(),
         ("microsoft", None) => match &tenant {
             Some(t) => format!("https://login.microsoftonline.com/{t}/oauth2/v2.0/token"),
@@ -132,10 +143,23 @@ pub(super) fn oauth2(mut s: Section, file: &Path, errors: &mut Errors) -> Option
             String::new()
         }
     };
-    let client_id = s
-        .required_string("client_id", errors)
-        .map(|c| c.into_inner())
-        .unwrap_or_default();
+    let mut path = |key: &'static str| {
+        s.string(key, errors)
+            .map(|p| relative_to(file, p.get_ref()))
+    };
+    let certificate_file = path("certificate_file");
+    let private_key_file = path("private_key_file");
+    let service_account_file = path("service_account_file");
+    let client_id = if service_account_file.is_some() {
+        // The key file names the service account; a client id is not needed.
+        s.string("client_id", errors)
+            .map(|c| c.into_inner())
+            .unwrap_or_default()
+    } else {
+        s.required_string("client_id", errors)
+            .map(|c| c.into_inner())
+            .unwrap_or_default()
+    };
     let client_secret = named_secret(
         &mut s,
         ["client_secret", "client_secret_env", "client_secret_file"],
@@ -148,11 +172,32 @@ pub(super) fn oauth2(mut s: Section, file: &Path, errors: &mut Errors) -> Option
         file,
         errors,
     );
-    if provider == "google" && refresh_token == Secret::None {
+    if certificate_file.is_some() && client_secret != Secret::None {
+        errors.push(
+            s.offset,
+            &s.key("certificate_file"),
+            "give a client secret or a certificate, not both",
+        );
+    }
+    if private_key_file.is_some() && certificate_file.is_none() {
+        errors.push(
+            s.offset,
+            &s.key("private_key_file"),
+            "is the key of certificate_file: set certificate_file too",
+        );
+    }
+    if service_account_file.is_some() && provider != "google" {
+        errors.push(
+            s.offset,
+            &s.key("service_account_file"),
+            "service accounts are Google's: set provider = \"google\"",
+        );
+    }
+    if provider == "google" && refresh_token == Secret::None && service_account_file.is_none() {
         errors.push(
             s.offset,
             &s.key("refresh_token_file"),
-            "google needs a refresh token: run `yjsend auth google` once and point refresh_token_file at what it saves",
+            "google needs a refresh token (run `yjsend auth google` once and point refresh_token_file at what it saves) or a service account with domain-wide delegation (service_account_file)",
         );
     }
     let scope = s.string("scope", errors).map_or_else(
@@ -183,8 +228,12 @@ pub(super) fn oauth2(mut s: Section, file: &Path, errors: &mut Errors) -> Option
     Some(OAuth2Config {
         provider,
         token_url,
+        token_url_given,
         client_id,
         client_secret,
+        certificate_file,
+        private_key_file,
+        service_account_file,
         refresh_token,
         scope,
         user,

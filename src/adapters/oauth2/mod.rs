@@ -6,10 +6,13 @@
 //! at once. The state of sign-in (last success, last error, expiry dates) is kept for
 //! `/healthz`, the digest and alerts.
 
+pub mod assertion;
+
 use crate::adapters::store::Store;
+pub use assertion::{Certificate, ServiceAccount};
 use serde::Deserialize;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracing::{info, warn};
 
@@ -19,6 +22,8 @@ pub enum Grant {
     ClientCredentials,
     /// The refresh token configured (the first one; later ones are rotated into the store).
     RefreshToken(String),
+    /// A Google service account's signed assertion, acting for [`OAuth2Settings::user`].
+    ServiceAccount(Arc<ServiceAccount>),
 }
 
 /// Where tokens come from. Debug never shows a secret.
@@ -27,6 +32,8 @@ pub struct OAuth2Settings {
     pub token_url: String,
     pub client_id: String,
     pub client_secret: Option<String>,
+    /// Set: the client proves itself with a signed assertion instead of the secret.
+    pub certificate: Option<Arc<Certificate>>,
     pub scope: String,
     pub grant: Grant,
     /// The address to sign in as.
@@ -45,12 +52,14 @@ impl fmt::Debug for OAuth2Settings {
                 "client_secret",
                 &self.client_secret.as_ref().map(|_| "<redacted>"),
             )
+            .field("certificate", &self.certificate)
             .field("scope", &self.scope)
             .field(
                 "grant",
                 &match self.grant {
                     Grant::ClientCredentials => "client_credentials",
                     Grant::RefreshToken(_) => "refresh_token",
+                    Grant::ServiceAccount(_) => "service_account",
                 },
             )
             .field("user", &self.user)
@@ -88,6 +97,10 @@ struct ErrorResponse {
     error_description: Option<String>,
 }
 
+/// RFC 7523's grant type (a Google service account).
+const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// RFC 7523's client authentication (a certificate in place of a client secret).
+const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const ACCESS: &str = "oauth2:access_token";
 const EXPIRES: &str = "oauth2:expires_at";
 const REFRESH: &str = "oauth2:refresh_token";
@@ -172,6 +185,13 @@ impl TokenSource {
     async fn fetch(&self) -> Result<String, OAuthError> {
         let s = &self.settings;
         let mut form: Vec<(&str, String)> = Vec::new();
+        let signing_failed = |e: String| {
+            warn!(error = %e, "OAuth2 sign-in cannot be attempted.");
+            let _ = self
+                .store
+                .meta_set(LAST_ERROR, &format!("{} {e}", jiff::Timestamp::now()));
+            OAuthError::Refused(e)
+        };
         match &s.grant {
             Grant::ClientCredentials => form.push(("grant_type", "client_credentials".into())),
             Grant::RefreshToken(initial) => {
@@ -184,12 +204,30 @@ impl TokenSource {
                 form.push(("grant_type", "refresh_token".into()));
                 form.push(("refresh_token", current));
             }
+            Grant::ServiceAccount(account) => {
+                // RFC 7523: the signed assertion is the whole request; the scope is inside it.
+                let jwt = account
+                    .assertion(&s.user, &s.scope, &s.token_url, now())
+                    .map_err(signing_failed)?;
+                form.push(("grant_type", JWT_BEARER.into()));
+                form.push(("assertion", jwt));
+            }
         }
-        if !s.scope.is_empty() {
+        let service_account = matches!(s.grant, Grant::ServiceAccount(_));
+        if !s.scope.is_empty() && !service_account {
             form.push(("scope", s.scope.clone()));
         }
         let mut request = self.http.post(&s.token_url);
-        if s.basic_auth {
+        if service_account {
+            // The assertion identifies and authenticates the client.
+        } else if let Some(certificate) = &s.certificate {
+            let jwt = certificate
+                .assertion(&s.client_id, &s.token_url, now())
+                .map_err(signing_failed)?;
+            form.push(("client_id", s.client_id.clone()));
+            form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE.into()));
+            form.push(("client_assertion", jwt));
+        } else if s.basic_auth {
             request = request.basic_auth(&s.client_id, s.client_secret.as_deref());
         } else {
             form.push(("client_id", s.client_id.clone()));
@@ -292,6 +330,7 @@ mod tests {
             token_url: "https://login.example/token".into(),
             client_id: "id".into(),
             client_secret: Some("very-secret".into()),
+            certificate: None,
             scope: "x".into(),
             grant: Grant::RefreshToken("refresh-secret".into()),
             user: "u@example.org".into(),
