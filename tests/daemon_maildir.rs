@@ -81,6 +81,8 @@ fn ctx(store: Store) -> Ctx {
         intake_failing_after: std::time::Duration::from_secs(1800),
         wording: yjsend::compose::wording::Wording::builtin(),
         evaluator: yjsend::pipeline::Evaluator::InProcess,
+        retention: None,
+        restart: Default::default(),
     }
 }
 
@@ -305,6 +307,8 @@ async fn an_interrupted_evaluation_is_retried_then_quarantined() {
         signoff_leads: (false, false),
         case_studies: Vec::new(),
         corrections: Vec::new(),
+        round: None,
+        purged: false,
     };
     app.ctx.store.receive(record, &bytes).unwrap();
     app.ctx.store.flush().await.unwrap();
@@ -915,4 +919,58 @@ async fn the_deadline_is_judged_at_receipt_not_at_processing() {
     };
     assert_eq!(on_time("<before@oxfordshire.example>"), Some(true));
     assert_eq!(on_time("<after@oxfordshire.example>"), Some(false));
+}
+
+/// sled's id generator starts again in a restored store: new records, replies and audit lines
+/// must still get ids above the restored ones, or they would overwrite them.
+#[tokio::test]
+async fn a_restored_store_never_reuses_an_id() {
+    let mut app = App::new();
+    // Each opening moves sled's generator on by a block: a store opened more often than its
+    // restored copy has higher ids than the copy's generator will give.
+    for _ in 0..3 {
+        app.restart();
+    }
+    app.ctx.max_per_sender = 100;
+    for n in 0..3 {
+        app.deliver(
+            &format!("{n}.r:2,"),
+            &submission(
+                &format!("<r{n}@oxfordshire.example>"),
+                "send.lead@oxfordshire.example",
+                "",
+            ),
+        );
+    }
+    app.run_once().await;
+    let mut backup = Vec::new();
+    app.ctx.store.backup(&mut backup).unwrap();
+    let before = app.ctx.store.records().unwrap();
+    let restored = tempfile::tempdir().unwrap();
+    let path = restored.path().join("yjsend.db");
+    Store::restore(&path, std::io::Cursor::new(&backup)).unwrap();
+    app.ctx = ctx(Store::open(&path).unwrap());
+    app.ctx.max_per_sender = 100;
+    app.deliver(
+        "9.r:2,",
+        &submission(
+            "<r9@oxfordshire.example>",
+            "send.lead@oxfordshire.example",
+            "",
+        ),
+    );
+    app.run_once().await;
+    let after = app.ctx.store.records().unwrap();
+    assert_eq!(after.len(), before.len() + 1, "{after:#?}");
+    for old in &before {
+        let kept = after.iter().find(|r| r.id == old.id).unwrap();
+        assert_eq!(
+            kept.reference, old.reference,
+            "record {} overwritten",
+            old.id
+        );
+    }
+    let newest = after.iter().map(|r| r.id).max().unwrap();
+    assert!(before.iter().all(|r| r.id < newest));
+    assert_eq!(app.sent().len(), 4, "four replies, none overwritten");
 }

@@ -25,6 +25,10 @@ pub async fn reload(ctx: &Ctx, path: &Path) -> Result<bool, Vec<String>> {
         .map_err(|errors| errors.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
     let changed = **ctx.round.load() != config.round || **ctx.roster.load() != config.roster;
     if changed {
+        // Retention dates a round's records from its deadline, long after it was replaced.
+        let _ = ctx
+            .store
+            .remember_round(&config.round.reference_prefix, config.round.deadline);
         ctx.round.store(Arc::new(config.round.clone()));
         ctx.roster.store(Arc::new(config.roster.clone()));
         // The worker read the old configuration when it started: start a new one.

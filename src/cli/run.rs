@@ -82,6 +82,16 @@ pub fn context(config: &Config, store: Store, evaluator: Evaluator, wording: Wor
         claim_seconds: (config.panel.claim_minutes * 60) as i64,
         intake_failing_after: Duration::from_secs(config.alerts.intake_failing_minutes * 60),
         evaluator,
+        retention: config.retention.after_round_months.map(|months| {
+            crate::pipeline::retention::Schedule {
+                policy: crate::domain::retention::Policy {
+                    after_round_months: months,
+                },
+                at: config.retention.at,
+                store_path: config.storage.path.clone(),
+            }
+        }),
+        restart: Default::default(),
     }
 }
 
@@ -96,12 +106,61 @@ pub fn run(args: &RunArgs, config: &Config, config_path: &std::path::Path) -> Ex
             return ExitCode::from(exit::IO);
         }
     };
-    runtime.block_on(run_async(args, config, config_path))
+    let (code, restart) = runtime.block_on(run_async(args, config, config_path));
+    // Every task (and with them every handle on the store) ends with the runtime.
+    runtime.shutdown_timeout(Duration::from_secs(10));
+    if restart {
+        return restart_self(config, args.once);
+    }
+    code
 }
 
-async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Path) -> ExitCode {
+/// Starts the daemon again in this process (same pid, so systemd sees no restart): the new
+/// start rewrites the store a retention purge asked for. With `--once` (nothing to restart)
+/// the rewrite is done here instead.
+fn restart_self(config: &Config, once: bool) -> ExitCode {
+    if once {
+        return match Store::rewrite_if_pending(&config.storage.path) {
+            Ok(_) => ExitCode::from(exit::OK),
+            Err(e) => {
+                eprintln!("yjsend: rewriting the store after a purge: {e}");
+                ExitCode::from(exit::IO)
+            }
+        };
+    }
+    info!("Restarting to rewrite the store after the retention purge.");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let program = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
+        let e = std::process::Command::new(program)
+            .args(std::env::args_os().skip(1))
+            .exec();
+        error!(error = %e, "Could not restart; the store will be rewritten at the next start.");
+    }
+    ExitCode::from(exit::IO)
+}
+
+/// The daemon's life; the flag says it stopped to be restarted.
+async fn run_async(
+    args: &RunArgs,
+    config: &Config,
+    config_path: &std::path::Path,
+) -> (ExitCode, bool) {
+    let code = |c: u8| (ExitCode::from(c), false);
     if let Some(parent) = config.storage.path.parent() {
         let _ = std::fs::create_dir_all(parent);
+    }
+    match Store::rewrite_if_pending(&config.storage.path) {
+        Ok(true) => info!("The store was rewritten: purged data is gone from its files."),
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!(
+                "yjsend: cannot rewrite the store {} after a purge: {e}",
+                config.storage.path.display()
+            );
+            return code(exit::IO);
+        }
     }
     let store = match Store::open(&config.storage.path) {
         Ok(s) => s,
@@ -110,9 +169,14 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
                 "yjsend: cannot open the store {}: {e} (is another yjsend running?)",
                 config.storage.path.display()
             );
-            return ExitCode::from(exit::IO);
+            return code(exit::IO);
         }
     };
+    // Retention dates a round's records from its deadline, long after it was replaced.
+    if let Err(e) = store.remember_round(&config.round.reference_prefix, config.round.deadline) {
+        eprintln!("yjsend: the store: {e}");
+        return code(exit::IO);
+    }
     let evaluator = if args.in_process {
         Evaluator::InProcess
     } else {
@@ -134,16 +198,27 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
                 "yjsend: the wording templates in {}: {e}",
                 config.replies.templates.display()
             );
-            return ExitCode::from(exit::USAGE);
+            return code(exit::USAGE);
         }
     };
     let ctx = std::sync::Arc::new(context(config, store, evaluator, wording));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        info!("Shutdown requested: finishing the message in flight.");
-        let _ = stop_tx.send(true);
-    });
+    let restarting = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let (ctx, restarting) = (ctx.clone(), restarting.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = shutdown_signal() => {
+                    info!("Shutdown requested: finishing the message in flight.");
+                }
+                _ = ctx.restart.notified() => {
+                    info!("Restart requested: finishing the message in flight.");
+                    restarting.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+            let _ = stop_tx.send(true);
+        });
+    }
     let pace = Pace {
         backstop: match &config.mailbox {
             MailboxConfig::Imap { poll_seconds, .. } => Duration::from_secs(*poll_seconds),
@@ -155,21 +230,21 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
         Ok(t) => t,
         Err(e) => {
             eprintln!("yjsend: {e}");
-            return ExitCode::from(exit::USAGE);
+            return code(exit::USAGE);
         }
     };
     let mailbox = match open_mailbox(&config.mailbox, tokens.clone()) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("yjsend: {e}");
-            return ExitCode::from(exit::USAGE);
+            return code(exit::USAGE);
         }
     };
     let transport = match open_transport(config, tokens) {
         Ok(t) => t,
         Err((code, message)) => {
             eprintln!("yjsend: {message}");
-            return ExitCode::from(code);
+            return (ExitCode::from(code), false);
         }
     };
     let server = if args.once {
@@ -179,7 +254,7 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
             Ok(s) => s,
             Err(message) => {
                 eprintln!("yjsend: {message}");
-                return ExitCode::from(exit::USAGE);
+                return code(exit::USAGE);
             }
         }
     };
@@ -197,15 +272,17 @@ async fn run_async(args: &RunArgs, config: &Config, config_path: &std::path::Pat
         // Stops with the same signal; give in-flight requests a moment.
         let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
     }
+    let restart = restarting.load(std::sync::atomic::Ordering::SeqCst)
+        || (args.once && Store::rewrite_marker(&config.storage.path).exists());
     match result {
         Ok(()) => {
             let _ = ctx.store.flush().await;
-            ExitCode::from(exit::OK)
+            (ExitCode::from(exit::OK), restart)
         }
         Err(e) => {
             error!(error = %e, "yjsend stopped");
             eprintln!("yjsend: {e}");
-            ExitCode::from(exit::IO)
+            code(exit::IO)
         }
     }
 }

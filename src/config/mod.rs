@@ -47,6 +47,7 @@ pub struct Config {
     /// Time allowed to evaluate one message.
     pub message_seconds: u64,
     pub storage: Storage,
+    pub retention: sections::Retention,
     pub panel: PanelConfig,
 }
 
@@ -117,6 +118,7 @@ pub fn from_str(path: &Path, source: &str) -> Result<Config, Vec<ConfigError>> {
     let alerts = sections::alerts(top.table("alerts", &mut errors), &mut errors);
     let limits = sections::limits(top.table("limits", &mut errors), &mut errors);
     let storage = sections::storage(top.table("storage", &mut errors), path, &mut errors);
+    let retention = sections::retention(top.table("retention", &mut errors), &mut errors);
     let panel = sections::panel(top.table("panel", &mut errors), path, &mut errors);
     top.finish(&mut errors);
 
@@ -161,6 +163,7 @@ pub fn from_str(path: &Path, source: &str) -> Result<Config, Vec<ConfigError>> {
             max_message_bytes: limits.max_message_bytes,
             message_seconds: limits.message_seconds,
             storage,
+            retention,
             panel,
         }),
         _ => Err(all),

@@ -606,21 +606,29 @@ fn addresses(s: &mut Section, errors: &mut Errors) -> Vec<String> {
     out
 }
 
-pub(super) fn digest(mut s: Section, errors: &mut Errors) -> Digest {
-    let to = addresses(&mut s, errors);
-    let at = s
-        .string("at", errors)
+/// A time of day (`"08:00"`) under `key`.
+fn time_of_day(
+    s: &mut Section,
+    key: &'static str,
+    errors: &mut Errors,
+) -> Option<jiff::civil::Time> {
+    s.string(key, errors)
         .and_then(|v| match v.get_ref().parse::<jiff::civil::Time>() {
             Ok(t) => Some(t),
             Err(_) => {
                 errors.push(
                     v.span().start,
-                    &s.key("at"),
+                    &s.key(key),
                     "expected a time of day like \"08:00\"",
                 );
                 None
             }
-        });
+        })
+}
+
+pub(super) fn digest(mut s: Section, errors: &mut Errors) -> Digest {
+    let to = addresses(&mut s, errors);
+    let at = time_of_day(&mut s, "at", errors);
     s.finish(errors);
     Digest {
         to,
@@ -655,6 +663,32 @@ pub(super) fn limits(mut s: Section, errors: &mut Errors) -> LimitsConfig {
     };
     s.finish(errors);
     l
+}
+
+/// `[retention]`: personal data is purged this many months after its round closed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retention {
+    /// `None` (the key absent): nothing is purged automatically; `yjsend purge` still works.
+    pub after_round_months: Option<u32>,
+    /// When the daemon looks each day (in the round's time zone); also once at start.
+    pub at: jiff::civil::Time,
+}
+
+pub(super) fn retention(mut s: Section, errors: &mut Errors) -> Retention {
+    let months = s.uint("after_round_months", 1200, errors);
+    if months == Some(0) {
+        errors.push(
+            s.offset,
+            &s.key("after_round_months"),
+            "must be at least 1 (leave it out to keep everything until `yjsend purge`)",
+        );
+    }
+    let at = time_of_day(&mut s, "at", errors);
+    s.finish(errors);
+    Retention {
+        after_round_months: months.filter(|m| *m > 0).map(|m| m as u32),
+        at: at.unwrap_or(jiff::civil::time(3, 0, 0, 0)),
+    }
 }
 
 pub(super) fn storage(mut s: Section, file: &Path, errors: &mut Errors) -> Storage {

@@ -10,6 +10,7 @@ pub mod evaluation;
 pub mod grid;
 pub mod panel;
 pub mod problem;
+pub mod retention;
 pub mod roster;
 pub mod round;
 pub mod signoff;

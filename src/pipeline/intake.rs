@@ -161,6 +161,8 @@ async fn prepare<M: Mailbox>(
                 signoff_leads: (false, false),
                 case_studies: Vec::new(),
                 corrections: Vec::new(),
+                round: Some(ctx.round.load().reference_prefix.clone()),
+                purged: false,
             };
             ctx.store.receive(record, &message.bytes)?
         }

@@ -10,6 +10,7 @@ pub mod intake;
 pub mod panel;
 pub mod ports;
 pub mod reply_policy;
+pub mod retention;
 pub mod scheduler;
 pub mod worker;
 
@@ -68,6 +69,11 @@ pub struct Ctx {
     pub wording: crate::compose::wording::Wording,
     /// Where evaluation runs.
     pub evaluator: Evaluator,
+    /// Retention (`[retention]`); `None`: nothing is purged automatically.
+    pub retention: Option<retention::Schedule>,
+    /// Asks the daemon to stop and start itself again (after a retention purge, so that the
+    /// store is rewritten before it carries on).
+    pub restart: tokio::sync::Notify,
 }
 
 /// Where messages are evaluated: in a worker process with limits (the daemon), or on a thread

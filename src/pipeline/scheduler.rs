@@ -9,7 +9,7 @@
 //! message in flight is always finished (stored, answered, moved) before the daemon exits.
 
 use super::ports::{Mailbox, MailboxError, Transport};
-use super::{Ctx, Tick, alert, delivery, digest, intake};
+use super::{Ctx, Tick, alert, delivery, digest, intake, retention};
 use crate::adapters::store::StoreError;
 use jiff::Timestamp;
 use std::time::Duration;
@@ -82,9 +82,56 @@ pub async fn run<M: Mailbox, T: Transport>(
         }
         result
     };
+    let retention = async {
+        let result = retention_loop(ctx, once, intake_over_rx.clone()).await;
+        if result.is_err() {
+            failed.send_replace(true);
+        }
+        result
+    };
     // The digest first: with `--once`, a missed digest is queued before delivery drains.
-    let (c, a, b) = tokio::join!(digest, intake, delivery);
-    c.and(a).and(b)
+    let (c, a, b, r) = tokio::join!(digest, intake, delivery, retention);
+    c.and(a).and(b).and(r)
+}
+
+/// Applies retention at start and then daily at `retention.at`; after a purge, asks for the
+/// restart that rewrites the store (see [`retention`]).
+async fn retention_loop(
+    ctx: &Ctx,
+    once: bool,
+    mut intake_over: watch::Receiver<bool>,
+) -> Result<(), RunError> {
+    let Some(schedule) = &ctx.retention else {
+        return Ok(());
+    };
+    loop {
+        if retention::apply(ctx, schedule, Timestamp::now())
+            .await?
+            .is_some()
+        {
+            ctx.restart.notify_one();
+            return Ok(());
+        }
+        if once {
+            return Ok(());
+        }
+        // The next slot, looked at again every minute (the round's time zone may change).
+        loop {
+            let now = Timestamp::now();
+            let next = digest::next_slot(schedule.at, &ctx.round.load().timezone, now);
+            let wait = (next.as_second() - now.as_second()).clamp(0, 60) as u64;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(wait)) => {}
+                _ = intake_over.changed() => {}
+            }
+            if *intake_over.borrow() {
+                return Ok(());
+            }
+            if Timestamp::now() >= next {
+                break;
+            }
+        }
+    }
 }
 
 /// Queues the digest when its time comes (and a missed one at start), or when asked for

@@ -81,6 +81,19 @@ impl Store {
             store.db.open_tree(&name)?.insert(k, v)?;
             n += 1;
         }
+        // sled's id generator starts again in the new store: new ids must start above every
+        // id restored, or a new record, reply or audit line would overwrite an old one.
+        let mut highest = 0u64;
+        for tree in [&store.records, &store.outbox, &store.audit] {
+            if let Some((k, _)) = tree.last()? {
+                highest = highest.max(super::from_be(&k).unwrap_or(0));
+            }
+        }
+        if highest > 0 {
+            store
+                .meta
+                .insert(super::ID_FLOOR, &(highest + 1).to_be_bytes())?;
+        }
         store.db.flush()?;
         Ok(n)
     }

@@ -101,6 +101,13 @@ pub struct Record {
     /// Corrections by the team: (who, when, reason), newest last.
     #[serde(default)]
     pub corrections: Vec<(String, i64, String)>,
+    /// The reference prefix of the round in force when it arrived (`YJS-2018`): what
+    /// retention counts from.
+    #[serde(default)]
+    pub round: Option<String>,
+    /// Its personal data has been purged (retention or erasure): only figures remain.
+    #[serde(default)]
+    pub purged: bool,
 }
 
 /// Delivery state of an outgoing message.
@@ -190,6 +197,9 @@ pub struct Store {
     audit: sled::Tree,
     /// Serialises read-modify-write of cases (one process; pulls must never collide).
     case_lock: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Added to sled's id generator: a restored store's generator starts again from zero, so
+    /// its new ids start above the highest one restored (see [`Store::restore`]).
+    id_floor: u64,
 }
 
 /// One line of the audit trail.
@@ -211,6 +221,29 @@ fn from_be(bytes: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(bytes.try_into().ok()?))
 }
 
+/// Opens sled at `path`. sled releases its file lock from a background thread a moment after
+/// the last handle is dropped, so opening a store this process has just closed (a restore, a
+/// rewrite, a restart in place) can find it still locked: that case is tried again for up to
+/// three seconds. A lock held by another process stays refused.
+fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        match sled::Config::new().path(path).open() {
+            // sled words it "could not acquire lock on …" (kind Other).
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
+/// Meta key of [`Store::next_id`]'s floor.
+const ID_FLOOR: &str = "id_floor";
+
 fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -222,7 +255,7 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 impl Store {
     /// Opens (or creates) the store at `path`. sled holds a lock: one process at a time.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let db = sled::Config::new().path(path).open()?;
+        let db = open_db(path)?;
         let store = Store {
             ledger: db.open_tree("ledger")?,
             raw: db.open_tree("raw")?,
@@ -238,10 +271,27 @@ impl Store {
             case_of: db.open_tree("case_of")?,
             audit: db.open_tree("audit")?,
             case_lock: Default::default(),
+            id_floor: 0,
             db,
+        };
+        let store = Store {
+            id_floor: store
+                .meta
+                .get(ID_FLOOR)?
+                .and_then(|v| from_be(&v))
+                .unwrap_or(0),
+            ..store
         };
         store.index_pending()?;
         Ok(store)
+    }
+
+    /// A new id for a record, an outgoing message or an audit line: unique and rising.
+    fn next_id(&self) -> Result<u64, StoreError> {
+        let id = self.db.generate_id()?;
+        self.id_floor
+            .checked_add(id)
+            .ok_or_else(|| StoreError::Corrupt("the id counter has run out".into()))
     }
 
     /// Builds the pending index once for a store written before it existed.
@@ -306,7 +356,7 @@ impl Store {
     /// Stores a newly seen message (raw bytes and a `Received` record) under its ledger key.
     /// The caller flushes before evaluating, so the message is safe before anything else.
     pub fn receive(&self, mut record: Record, raw: &[u8]) -> Result<Record, StoreError> {
-        record.id = self.db.generate_id()?;
+        record.id = self.next_id()?;
         let id = be(record.id);
         (&self.ledger, &self.raw, &self.records).transaction(|(ledger, raws, records)| {
             ledger.insert(record.ledger_key.as_bytes(), &id)?;
@@ -348,7 +398,7 @@ impl Store {
     ) -> Result<Record, StoreError> {
         let ids: Vec<u64> = outgoing
             .iter()
-            .map(|_| self.db.generate_id())
+            .map(|_| self.next_id())
             .collect::<Result<_, _>>()?;
         let result = (
             &self.records,
@@ -442,7 +492,7 @@ impl Store {
         now: i64,
         meta: &[(&str, String)],
     ) -> Result<u64, StoreError> {
-        let id = self.db.generate_id()?;
+        let id = self.next_id()?;
         let item = OutboxItem::new(id, &out, None, OutboxState::Pending, now);
         (
             &self.outbox,
@@ -497,7 +547,7 @@ impl Store {
 
     /// Appends to the audit trail.
     pub fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        let id = self.db.generate_id()?;
+        let id = self.next_id()?;
         self.audit.insert(be(id), encode(entry))?;
         Ok(())
     }
@@ -544,7 +594,7 @@ impl Store {
         held: bool,
         now: i64,
     ) -> Result<u64, StoreError> {
-        let id = self.db.generate_id()?;
+        let id = self.next_id()?;
         let state = if held {
             OutboxState::Held
         } else {

@@ -5,7 +5,8 @@
 
 use super::{AuditEntry, OutboxItem, Record, Store, StoreError, be, decode, encode};
 use serde::Serialize;
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// What a purge or erasure removed (or would remove, in a dry run).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -112,6 +113,7 @@ impl Store {
             if let Some(mid) = &r.message_id {
                 self.by_message_id.remove(mid.as_bytes())?;
             }
+            r.purged = true;
             r.message_id = None;
             r.from = None;
             r.subject = None;
@@ -183,16 +185,42 @@ impl Store {
             .collect())
     }
 
+    /// Remembers when a round closes (its deadline), for retention: kept for every round
+    /// the daemon has run, so a record's round can be dated after the configuration moved on.
+    pub fn remember_round(
+        &self,
+        prefix: &str,
+        deadline: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        self.meta_set(&format!("{ROUND_CLOSES}{prefix}"), &deadline.to_string())
+    }
+
+    /// Every remembered round's deadline, by reference prefix.
+    pub fn round_closes(&self) -> Result<BTreeMap<String, jiff::Timestamp>, StoreError> {
+        let mut closes = BTreeMap::new();
+        for entry in self.meta.scan_prefix(ROUND_CLOSES) {
+            let (k, v) = entry?;
+            let prefix = String::from_utf8_lossy(&k[ROUND_CLOSES.len()..]).into_owned();
+            if let Ok(at) = String::from_utf8_lossy(&v).parse() {
+                closes.insert(prefix, at);
+            }
+        }
+        Ok(closes)
+    }
+
     /// Rewrites the store at `path` from what it holds now, so deleted data is gone from the
     /// files as well (sled keeps old versions in its log until it compacts). Closes `self`.
+    ///
+    /// Crash-safe: the copy is made beside the store and swapped in by two renames; whatever
+    /// point a crash interrupts, [`Store::rewrite_if_pending`] at the next start finds either
+    /// the old store whole or the new one whole, and finishes.
     pub fn rewrite(self, path: &Path) -> Result<(), StoreError> {
         let io = |e: std::io::Error| StoreError::Corrupt(format!("rewriting the store: {e}"));
         self.db.flush()?;
         let mut copy = Vec::new();
         self.backup(&mut copy)?;
         drop(self);
-        let fresh = path.with_extension("rewrite");
-        let old = path.with_extension("old");
+        let (fresh, old) = rewrite_paths(path);
         let _ = std::fs::remove_dir_all(&fresh);
         Store::restore(&fresh, std::io::Cursor::new(copy))?;
         std::fs::rename(path, &old).map_err(io)?;
@@ -200,4 +228,56 @@ impl Store {
         std::fs::remove_dir_all(&old).map_err(io)?;
         Ok(())
     }
+
+    /// The file that says a purge is waiting for the store to be rewritten (made by the
+    /// daemon's retention, which cannot rewrite the store it holds open; it restarts itself).
+    pub fn rewrite_marker(path: &Path) -> PathBuf {
+        let mut name = path
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        name.push(".rewrite-pending");
+        path.with_file_name(name)
+    }
+
+    /// Asks for a rewrite at the next start: the marker is on disk before this returns.
+    pub fn request_rewrite(path: &Path) -> Result<(), StoreError> {
+        let marker = Store::rewrite_marker(path);
+        let io = |e: std::io::Error| StoreError::Corrupt(format!("{}: {e}", marker.display()));
+        let file = std::fs::File::create(&marker).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        if let Some(dir) = marker.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(())
+    }
+
+    /// At start, before the store is opened: finishes a rewrite a crash cut short, and makes
+    /// one that was asked for. Returns whether the store was rewritten.
+    pub fn rewrite_if_pending(path: &Path) -> Result<bool, StoreError> {
+        let io = |e: std::io::Error| StoreError::Corrupt(format!("rewriting the store: {e}"));
+        let (fresh, old) = rewrite_paths(path);
+        if !path.exists() && old.exists() {
+            // Stopped between the two renames: the old store is whole; start again from it.
+            std::fs::rename(&old, path).map_err(io)?;
+        } else if path.exists() && old.exists() {
+            // Stopped after the swap: the new store is whole; the old one (with the purged
+            // data) must still go.
+            std::fs::remove_dir_all(&old).map_err(io)?;
+        }
+        let _ = std::fs::remove_dir_all(&fresh);
+        let marker = Store::rewrite_marker(path);
+        if !marker.exists() {
+            return Ok(false);
+        }
+        Store::open(path)?.rewrite(path)?;
+        std::fs::remove_file(&marker).map_err(io)?;
+        Ok(true)
+    }
+}
+
+const ROUND_CLOSES: &str = "round_closes:";
+
+fn rewrite_paths(path: &Path) -> (PathBuf, PathBuf) {
+    (path.with_extension("rewrite"), path.with_extension("old"))
 }

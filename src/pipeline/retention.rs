@@ -1,0 +1,91 @@
+//! Retention in the running daemon: once at start and then daily at `retention.at`, the
+//! personal data of records whose round closed more than `retention.after_round_months` ago
+//! is purged (the rule is in [`crate::domain::retention`]). The purge itself is immediate;
+//! getting the bytes out of sled's files needs the store rewritten, which cannot be done to a
+//! store held open, so the daemon leaves a marker, stops as on SIGTERM and starts itself again,
+//! and the start rewrites the store before anything else.
+
+use super::Ctx;
+use crate::adapters::store::{AuditEntry, PurgeReport, Store, StoreError};
+use crate::domain::retention::{Held, Policy, round_of_reference};
+use jiff::Timestamp;
+use std::path::PathBuf;
+use tracing::{info, warn};
+
+/// `[retention]` as the daemon runs it.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub policy: Policy,
+    /// Local time of day, in the round's time zone.
+    pub at: jiff::civil::Time,
+    /// The store's directory (`storage.path`): where the rewrite marker goes.
+    pub store_path: PathBuf,
+}
+
+/// Purges what is due at `now`. Holds every other step off meanwhile (the pause lock), so no
+/// step sees a record half purged. Returns what went, if anything did; the caller then
+/// restarts the daemon so the store is rewritten.
+pub async fn apply(
+    ctx: &Ctx,
+    schedule: &Schedule,
+    now: Timestamp,
+) -> Result<Option<PurgeReport>, StoreError> {
+    let _alone = ctx.pause.write().await;
+    let round = ctx.round.load();
+    ctx.store
+        .remember_round(&round.reference_prefix, round.deadline)?;
+    let closes = ctx.store.round_closes()?;
+    let mut due = Vec::new();
+    for r in ctx.store.records()? {
+        if r.purged {
+            continue;
+        }
+        let Ok(received_at) = r.received_at.parse::<Timestamp>() else {
+            warn!(
+                record = r.id,
+                "A record with an unreadable receipt time is kept."
+            );
+            continue;
+        };
+        let held = Held {
+            round: r
+                .round
+                .as_deref()
+                .or_else(|| r.reference.as_deref().and_then(round_of_reference)),
+            received_at,
+        };
+        if schedule
+            .policy
+            .due(held, &round.reference_prefix, &closes, &round.timezone, now)
+        {
+            due.push(r.id);
+        }
+    }
+    if due.is_empty() {
+        return Ok(None);
+    }
+    // Only what the records themselves hold: an address's reply counter or audit lines about
+    // a current submission are not this purge's to touch.
+    let report = ctx.store.erase(&due, &[], false)?;
+    ctx.store.audit(&AuditEntry {
+        at: now.as_second(),
+        who: "yjsend (retention)".into(),
+        action: "purge".into(),
+        case: None,
+        detail: format!(
+            "{} months after the round closed: {} record(s), {} message(s)",
+            schedule.policy.after_round_months,
+            report.records.len(),
+            report.messages
+        ),
+    })?;
+    ctx.store.flush().await?;
+    Store::request_rewrite(&schedule.store_path)?;
+    info!(
+        records = report.records.len(),
+        messages = report.messages,
+        outgoing = report.outgoing,
+        "Retention: purged the personal data of records past their period; the store will be rewritten."
+    );
+    Ok(Some(report))
+}
