@@ -23,7 +23,12 @@ impl DirTransport {
 
 impl Transport for DirTransport {
     async fn send(&self, message: Outgoing<'_>) -> Result<(), SendError> {
-        let name = format!("{:010}.eml", message.id);
+        // Id 0 is a message sent past the outbox (an alert that the store failed): named by
+        // the time instead, so a second one does not replace the first.
+        let name = match message.id {
+            0 => format!("alert-{}.eml", jiff::Timestamp::now().as_nanosecond()),
+            id => format!("{id:010}.eml"),
+        };
         let tmp = self.path.join(format!(".{name}.tmp"));
         let dest = self.path.join(&name);
         let mut bytes = Vec::with_capacity(message.bytes.len() + 128);

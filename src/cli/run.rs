@@ -165,10 +165,16 @@ async fn run_async(
     let store = match Store::open(&config.storage.path) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!(
-                "yjsend: cannot open the store {}: {e} (is another yjsend running?)",
+            let what = format!(
+                "cannot open the store {}: {e}",
                 config.storage.path.display()
             );
+            if what.contains("could not acquire lock") {
+                eprintln!("yjsend: {what} (is another yjsend running?)");
+            } else {
+                eprintln!("yjsend: {what}");
+                alert_store_unusable(config, &what).await;
+            }
             return code(exit::IO);
         }
     };
@@ -267,7 +273,12 @@ async fn run_async(
     }
     crate::adapters::systemd::notify("READY=1");
     let result = drive(&ctx, mailbox, &transport, args.once, pace, stop_rx).await;
-    crate::adapters::systemd::notify("STOPPING=1");
+    // A restart in place is, to systemd, a reload: READY=1 from the new start ends it.
+    crate::adapters::systemd::notify(if restarting.load(std::sync::atomic::Ordering::SeqCst) {
+        "RELOADING=1"
+    } else {
+        "STOPPING=1"
+    });
     if let Some(server) = server {
         // Stops with the same signal; give in-flight requests a moment.
         let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
@@ -285,6 +296,34 @@ async fn run_async(
             code(exit::IO)
         }
     }
+}
+
+/// Tells the team the daemon cannot start because its store cannot be opened (a read-only or
+/// full disk, wrong ownership): straight through the transport, since the outbox is in the
+/// store. Not for a store locked by another yjsend, which is a second copy, not a failure.
+async fn alert_store_unusable(config: &Config, what: &str) {
+    if config.alerts.to.is_empty() {
+        return;
+    }
+    // Without the store there is no token cache: an OAuth2 transport cannot be built.
+    let Ok(transport) = open_transport(config, None) else {
+        return;
+    };
+    let body = format!(
+        "yjsend cannot start: it {what}.\n\n\
+         Nothing has been lost: messages stay in the mailbox until they are handled. Check \
+         the disk (space, a read-only mount, ownership) and the service log, then start \
+         yjsend again."
+    );
+    crate::pipeline::alert::send_without_store(
+        &transport,
+        config.smtp.from(),
+        &address_of(config.smtp.from()),
+        &config.alerts.to,
+        "cannot start: the store cannot be opened",
+        &body,
+    )
+    .await;
 }
 
 /// Starts the panel API on `panel.listen` (none when it is empty).

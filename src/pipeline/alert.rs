@@ -35,17 +35,37 @@ pub fn queue(ctx: &Ctx, subject: &str, body: &str, now: Timestamp) -> Result<boo
 /// Sends an alert straight through the transport, bypassing the outbox: for when the store
 /// itself has failed. Best effort; the failure is logged either way.
 pub async fn send_now<T: Transport>(ctx: &Ctx, transport: &T, subject: &str, body: &str) {
-    let built = match alert::build(&ctx.from, &ctx.alerts_to, subject, body, Timestamp::now()) {
+    let envelope_from = ctx.own_addresses.first().cloned().unwrap_or_default();
+    send_without_store(
+        transport,
+        &ctx.from,
+        &envelope_from,
+        &ctx.alerts_to,
+        subject,
+        body,
+    )
+    .await
+}
+
+/// The same before there is a context: when the store cannot even be opened at start.
+pub async fn send_without_store<T: Transport>(
+    transport: &T,
+    from: &str,
+    envelope_from: &str,
+    to: &[String],
+    subject: &str,
+    body: &str,
+) {
+    let built = match alert::build(from, to, subject, body, Timestamp::now()) {
         Ok(a) => a,
         Err(e) => {
             error!(error = %e, subject, "Alert not sent.");
             return;
         }
     };
-    let envelope_from = ctx.own_addresses.first().cloned().unwrap_or_default();
     let send = transport.send(Outgoing {
         id: 0,
-        envelope_from: &envelope_from,
+        envelope_from,
         recipients: &built.to,
         bytes: &built.bytes,
     });
