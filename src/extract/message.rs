@@ -153,11 +153,22 @@ fn bodies(message: &Message, facts: &mut MailFacts) {
         facts.body_html = message.body_html(0).map(|b| b.into_owned());
     }
     if real_text {
-        facts.body_text = message
-            .body_text(0)
-            .map(|b| b.into_owned())
-            .unwrap_or_default();
+        facts.body_text = match message.text_part(0) {
+            // Base64 the parser refused (a stray character): kept undecoded by it.
+            Some(p) if p.is_encoding_problem && is_base64(p) => {
+                String::from_utf8_lossy(&lenient_base64(p.contents())).into_owned()
+            }
+            _ => message
+                .body_text(0)
+                .map(|b| b.into_owned())
+                .unwrap_or_default(),
+        };
     }
+}
+
+fn is_base64(part: &mail_parser::MessagePart) -> bool {
+    part.content_transfer_encoding()
+        .is_some_and(|e| e.trim().eq_ignore_ascii_case("base64"))
 }
 
 struct Walker<'b> {
@@ -183,6 +194,7 @@ impl Walker<'_> {
             match &part.body {
                 PartType::Message(inner) => {
                     if depth >= self.budget.limits.max_depth {
+                        self.too_deep();
                         continue;
                     }
                     let subject = inner
@@ -206,7 +218,11 @@ impl Walker<'_> {
                         Some(n) if !n.trim().is_empty() => clean_name(n),
                         _ => self.invent_name(&content_type),
                     };
-                    let bytes = part.contents().to_vec();
+                    let bytes = if part.is_encoding_problem && is_base64(part) {
+                        lenient_base64(part.contents())
+                    } else {
+                        part.contents().to_vec()
+                    };
                     self.file(
                         Part {
                             path: format!("{prefix}{name}"),
@@ -246,10 +262,12 @@ impl Walker<'_> {
             FileKind::Zip => Some(archive::unpack_zip(&prefix, &part.bytes, self.budget)),
             FileKind::Tnef => Some(tnef::unpack(&prefix, &part.bytes, self.budget)),
             FileKind::OutlookMsg => Some(msg::unpack(&prefix, &part.bytes, self.budget)),
+            FileKind::Eml if depth >= self.budget.limits.max_depth => {
+                self.too_deep();
+                None
+            }
             FileKind::Eml => {
-                if depth < self.budget.limits.max_depth
-                    && let Some(inner) = MessageParser::default().parse(&part.bytes[..])
-                {
+                if let Some(inner) = MessageParser::default().parse(&part.bytes[..]) {
                     self.message(&inner, &prefix, depth + 1);
                     return;
                 }
@@ -269,13 +287,61 @@ impl Walker<'_> {
             return;
         }
         for p in inner {
-            if depth + 1 < self.budget.limits.max_depth
-                && self.parts.len() < self.budget.limits.max_parts
-            {
+            if self.parts.len() >= self.budget.limits.max_parts {
+                break;
+            }
+            if depth + 1 < self.budget.limits.max_depth {
                 self.file(p, depth + 1);
+            } else {
+                // Listed, not opened.
+                self.too_deep();
+                self.parts.push(p);
             }
         }
     }
+
+    /// Says once that something was nested too deep to open (an archive in an archive in …,
+    /// or forwarded messages within forwarded messages): a cap, not a silent gap.
+    fn too_deep(&mut self) {
+        let said = self
+            .problems
+            .iter()
+            .any(|p| p.code == ProblemCode::DecompressionLimit && p.detail.contains("nested"));
+        if !said {
+            self.problems.push(Problem::new(
+                ProblemCode::DecompressionLimit,
+                format!(
+                    "Some files were nested more than {} deep (an attachment inside an attachment inside …) and were not opened; please send them directly.",
+                    self.budget.limits.max_depth
+                ),
+            ));
+        }
+    }
+}
+
+/// Base64 that the MIME parser refused (it then keeps the text undecoded): a stray character
+/// from a mail gateway or a hand-edited message. Everything outside the alphabet is skipped
+/// and padding is not insisted on, as most mail clients do; text that still does not decode
+/// is kept as it was.
+fn lenient_base64(text: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let mut clean: Vec<u8> = text
+        .iter()
+        .copied()
+        .filter(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+        .collect();
+    if clean.len() % 4 == 1 {
+        // One lone character cannot carry a byte.
+        clean.pop();
+    }
+    LENIENT.decode(&clean).unwrap_or_else(|_| text.to_vec())
 }
 
 /// File names as people see them: no folders, no control characters.

@@ -74,3 +74,50 @@ fn junk_never_panics() {
         let _ = parse(raw, &mut budget, None);
     }
 }
+
+#[test]
+fn nesting_past_the_cap_is_said_not_skipped() {
+    // Twelve forwarded messages, one inside the next, the grid in the innermost.
+    let mut inner = "From: x@y.example\r\nSubject: level 12\r\nContent-Type: text/csv; name=\"Grid.csv\"\r\nContent-Disposition: attachment\r\n\r\n1,7\r\n".to_string();
+    for level in (1..12).rev() {
+        inner = format!(
+            "From: x@y.example\r\nSubject: level {level}\r\nContent-Type: multipart/mixed; boundary=\"n{level}\"\r\n\r\n\
+--n{level}\r\nContent-Type: message/rfc822\r\n\r\n{inner}\r\n--n{level}--\r\n"
+        );
+    }
+    let raw = format!(
+        "{HEAD}MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"top\"\r\n\r\n\
+--top\r\nContent-Type: message/rfc822\r\n\r\n{inner}\r\n--top--\r\n"
+    );
+    let f = read(&raw);
+    let said: Vec<_> = f
+        .problems
+        .iter()
+        .filter(|p| p.code == ProblemCode::DecompressionLimit)
+        .collect();
+    assert_eq!(said.len(), 1, "{:?}", f.problems);
+    assert!(said[0].detail.contains("nested more than 8 deep"));
+}
+
+#[test]
+fn a_base64_attachment_with_a_stray_character_is_still_read() {
+    let raw = format!(
+        "{HEAD}MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nGrid attached\r\n\
+--b\r\nContent-Type: text/csv; name=\"Grid.csv\"\r\nContent-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+MSw3CjIs*OAo=\r\n\
+--b--\r\n"
+    );
+    let f = read(&raw);
+    assert_eq!(f.parts.len(), 1, "{:?}", f.problems);
+    assert_eq!(f.parts[0].bytes, b"1,7\n2,8\n");
+}
+
+#[test]
+fn a_base64_body_with_stray_characters_is_still_read() {
+    let raw = format!(
+        "{HEAD}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+U3Rh!dGVtZW50*IDEg~OiA3\r\n"
+    );
+    assert_eq!(read(&raw).body_text, "Statement 1 : 7");
+}
