@@ -921,6 +921,80 @@ async fn the_deadline_is_judged_at_receipt_not_at_processing() {
     assert_eq!(on_time("<after@oxfordshire.example>"), Some(false));
 }
 
+/// Summer time starts (25 March 2018) between the round's deadline being set and the mail
+/// arriving, and has ended (28 October) by the time the daemon gets to it: the deadline is
+/// 23:59:59 British Summer Time, receipt is judged and quoted in the offset in force when the
+/// message arrived, whatever the offset when it is processed.
+#[tokio::test]
+async fn summer_time_changing_between_receipt_and_processing_moves_nothing() {
+    let mut app = App::new();
+    app.ctx.max_per_sender = 100;
+    let tz = jiff::tz::TimeZone::get("Europe/London").unwrap();
+    let mut r = round();
+    r.deadline = Round::resolve_deadline("2018-03-25T23:59:59".parse().unwrap(), &tz).unwrap();
+    assert_eq!(
+        r.deadline.to_string(),
+        "2018-03-25T22:59:59Z",
+        "BST is UTC+1"
+    );
+    app.ctx.round.store(std::sync::Arc::new(r));
+    // 23:59:58 BST (on time) and 00:00:00 BST the next day (late): an hour apart from what
+    // GMT, the offset at processing time, would make of them.
+    for (name, at) in [
+        ("in-time", "2018-03-25T22:59:58Z"),
+        ("late", "2018-03-25T23:00:00Z"),
+    ] {
+        let path = app.inbox.join("new").join(format!("{name}.m:2,"));
+        std::fs::write(
+            &path,
+            submission(
+                &format!("<{name}@oxfordshire.example>"),
+                "send.lead@oxfordshire.example",
+                "",
+            ),
+        )
+        .unwrap();
+        let at: jiff::Timestamp = at.parse().unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(at.into())
+            .unwrap();
+    }
+    let winter: jiff::Timestamp = "2018-11-01T12:00:00Z".parse().unwrap();
+    intake::tick(&app.ctx, &mut app.mailbox, winter)
+        .await
+        .unwrap();
+    delivery::tick(&app.ctx, &app.transport, winter)
+        .await
+        .unwrap();
+    let records = app.ctx.store.records().unwrap();
+    let on_time = |mid: &str| {
+        records
+            .iter()
+            .find(|r| r.message_id.as_deref() == Some(mid))
+            .and_then(|r| r.on_time)
+    };
+    assert_eq!(on_time("<in-time@oxfordshire.example>"), Some(true));
+    assert_eq!(on_time("<late@oxfordshire.example>"), Some(false));
+    let sent = app.sent();
+    let reply_to = |mid: &str| {
+        sent.iter()
+            .find(|m| m.contains(&format!("In-Reply-To: <{mid}@oxfordshire.example>")))
+            .unwrap()
+            .replace("=\r\n", "")
+    };
+    let late = reply_to("late");
+    assert!(
+        late.contains(
+            "Received 26 March 2018 at 00:00, after the deadline (25 March 2018 at 23:59)"
+        ),
+        "{late}"
+    );
+    assert!(reply_to("in-time").contains("Received 25 March 2018 at 23:59, before the deadline"));
+}
+
 /// sled's id generator starts again in a restored store: new records, replies and audit lines
 /// must still get ids above the restored ones, or they would overwrite them.
 #[tokio::test]
