@@ -651,3 +651,68 @@ fn the_digest_on_demand_reaches_the_team_with_counts_lines_charts_and_the_chase_
         "{text}"
     );
 }
+
+/// The relay refuses a reply for good (5xx: the sender's domain is not one it delivers to):
+/// the reply is kept as failed, the team is alerted at once, `yjsend outbox` lists it and
+/// `yjsend outbox retry` puts it back in line.
+#[test]
+fn a_reply_refused_for_good_is_kept_and_the_team_alerted() {
+    let Some(stack) = MailStack::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config_with(
+        dir.path(),
+        &stack,
+        "\n[alerts]\nto = [\"projectteam@example.org\"]\n",
+    );
+    let daemon = Daemon::start(&cfg);
+    let question = b"From: Someone <someone@unrouted.example>\r\n\
+To: youthjusticesend@example.org\r\nSubject: A question about the Quality Mark\r\n\
+Message-ID: <q-unrouted@unrouted.example>\r\nDate: Tue, 20 Feb 2018 09:59:00 +0000\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\r\nWhen is the deadline?\r\n";
+    stack
+        .deliver_smtp(
+            "someone@unrouted.example",
+            "youthjusticesend@example.org",
+            question,
+        )
+        .unwrap();
+    let alert = eventually(60, "the alert to the team", || {
+        stack
+            .fetch_all("projectteam@example.org", "INBOX")
+            .ok()?
+            .into_iter()
+            .map(|m| String::from_utf8_lossy(&m).into_owned())
+            .find(|m| m.contains("messages could not be delivered"))
+    });
+    assert!(alert.contains("yjsend outbox retry"), "{alert}");
+    assert_eq!(daemon.stop(), Some(0));
+
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_yjsend"))
+            .arg("--config")
+            .arg(&cfg)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let listed = run(&["outbox"]);
+    assert!(
+        listed.contains("failed reply") && listed.contains("someone@unrouted.example"),
+        "{listed}"
+    );
+    assert!(listed.contains("1 could not be delivered"), "{listed}");
+    let retried = run(&["outbox", "retry"]);
+    assert!(
+        retried.starts_with("1 undelivered message(s) put back in line"),
+        "{retried}"
+    );
+    assert!(run(&["outbox"]).contains("pending reply"));
+}

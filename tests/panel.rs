@@ -229,6 +229,10 @@ fn the_panel_pulls_asks_decides_and_releases_over_the_real_stack() {
         ("GET", "/api/report"),
         ("GET", "/api/conflicts"),
         ("POST", "/api/conflicts"),
+        ("GET", "/api/backup"),
+        ("POST", "/api/cases/YJS-2018-0001/reevaluate"),
+        ("GET", "/api/outbox"),
+        ("POST", "/api/outbox/retry"),
     ] {
         for token in [None, Some("wrong-token")] {
             let (status, body) = http(&setup.url, method, path, token, "{}");
@@ -236,6 +240,18 @@ fn the_panel_pulls_asks_decides_and_releases_over_the_real_stack() {
             assert!(body.is_empty(), "{method} {path}: {body}");
         }
     }
+    // The team's own routes refuse a panel member.
+    for (method, path) in [
+        ("GET", "/api/outbox"),
+        ("POST", "/api/outbox/retry"),
+        ("GET", "/api/backup"),
+        ("GET", "/api/report"),
+    ] {
+        let (status, body) = http(&setup.url, method, path, Some("carol-token"), "{}");
+        assert_eq!(status, 403, "{method} {path} as a member: {body}");
+    }
+    let (status, body) = http(&setup.url, "GET", "/api/outbox", Some("team-token"), "");
+    assert_eq!(status, 200, "{body}");
     let (status, body) = http(&setup.url, "GET", "/healthz", None, "");
     assert_eq!(status, 200);
     assert!(body.contains("\"status\":\"ok\""), "{body}");

@@ -7,6 +7,7 @@ pub mod digest;
 pub mod funder;
 pub mod human;
 pub mod ops;
+pub mod outbox;
 pub mod panel;
 pub mod reload;
 pub mod report;
@@ -54,6 +55,8 @@ pub enum Command {
     Reevaluate(ops::ReevaluateArgs),
     /// Rounds: `round new` starts the next one
     Round(round::RoundArgs),
+    /// Undelivered mail: `outbox` lists it, `outbox retry` sends it again
+    Outbox(outbox::OutboxArgs),
     /// The triage digest on demand: `--now` sends it, `--print` shows it
     Digest(digest::DigestArgs),
     /// The panel's client of the daemon's API: queue, pull, show, decide, release, token
@@ -146,6 +149,10 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Command::Subject(args) => match load_config(&cli) {
             Ok(config) => ops::subject(args, &config),
+            Err(code) => code,
+        },
+        Command::Outbox(args) => match load_config(&cli) {
+            Ok(config) => outbox::run(args, &config),
             Err(code) => code,
         },
         Command::Reevaluate(args) => match load_config(&cli) {

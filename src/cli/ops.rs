@@ -106,7 +106,7 @@ fn offline_store(config: &Config) -> Result<Store, ExitCode> {
     })
 }
 
-fn who_ran() -> String {
+pub(super) fn who_ran() -> String {
     format!(
         "{} (command line)",
         std::env::var("SUDO_USER")

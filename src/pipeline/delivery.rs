@@ -44,6 +44,8 @@ pub async fn tick_until<T: Transport>(
 ) -> Result<Tick, StoreError> {
     let due = ctx.store.due_outbox(now.as_second())?;
     let mut worked = 0;
+    // Messages given up on in this step (not alerts: an alert about an alert would loop).
+    let mut given_up: Vec<(String, String)> = Vec::new();
     // In groups: the attempts of a group are counted with one flush before any of it is sent,
     // and its `sent` marks with one flush after. A crash can then resend at most one group's
     // replies (the ones the server accepted before the marks were flushed).
@@ -82,6 +84,10 @@ pub async fn tick_until<T: Transport>(
                     item.last_error = Some(e);
                     if item.attempts >= MAX_ATTEMPTS {
                         item.state = OutboxState::Failed;
+                        given_up.push((
+                            item.kind.clone(),
+                            item.last_error.clone().unwrap_or_default(),
+                        ));
                     } else {
                         item.next_attempt_at =
                             now.as_second() + backoff_seconds(item.attempts, ctx.retry_seconds);
@@ -89,6 +95,7 @@ pub async fn tick_until<T: Transport>(
                 }
                 Err(SendError::Permanent(e)) => {
                     warn!(id = item.id, error = %e, "Send refused permanently.");
+                    given_up.push((item.kind.clone(), e.clone()));
                     item.last_error = Some(e);
                     item.state = OutboxState::Failed;
                 }
@@ -98,11 +105,42 @@ pub async fn tick_until<T: Transport>(
         }
         ctx.store.flush().await?;
     }
+    given_up.retain(|(kind, _)| kind != "alert");
+    if !given_up.is_empty() && alert_undelivered(ctx, &given_up, now)? {
+        ctx.store.flush().await?;
+        ctx.outbox_wake.notify_one();
+    }
     Ok(if worked == 0 {
         Tick::Idle
     } else {
         Tick::Worked(worked)
     })
+}
+
+/// Tells the team that messages could not be delivered: at once, and at most once an hour
+/// (a relay refusing everything would otherwise send one alert per reply).
+fn alert_undelivered(
+    ctx: &Ctx,
+    given_up: &[(String, String)],
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    const LAST: &str = "alert:undelivered_at";
+    let last = ctx
+        .store
+        .meta_get(LAST)?
+        .and_then(|t| t.parse::<i64>().ok());
+    if last.is_some_and(|last| now.as_second().saturating_sub(last) < 3600) {
+        return Ok(false);
+    }
+    ctx.store.meta_set(LAST, &now.as_second().to_string())?;
+    let (kind, error) = &given_up[given_up.len() - 1];
+    let body = format!(
+        "{} message(s) could not be delivered and have been set aside (the last, a {kind}: {error}).\n\n\
+         Nothing is lost: they are kept. See them with `yjsend outbox`; once the cause is fixed \
+         (the mail relay, or an address in the roster), send them again with `yjsend outbox retry`.",
+        given_up.len()
+    );
+    super::alert::queue(ctx, "messages could not be delivered", &body, now)
 }
 
 #[cfg(test)]

@@ -37,6 +37,8 @@ pub fn router(state: Shared) -> Router {
         .route("/api/cases/{reference}/files/{*name}", get(file))
         .route("/api/cases/{reference}/decision", post(decide))
         .route("/api/release", post(release))
+        .route("/api/outbox", get(outbox))
+        .route("/api/outbox/retry", post(retry_outbox))
         .route("/api/digest", post(digest_now))
         .route("/api/report", get(report))
         .route("/api/backup", get(backup))
@@ -347,6 +349,24 @@ async fn release(State(s): State<Shared>, Authed(m): Authed) -> Result<Response,
     durable(&s).await?;
     s.ctx.outbox_wake.notify_one();
     Ok(Json(json!({ "released": n })).into_response())
+}
+
+/// What is waiting to go out or could not be delivered (team only; no message content).
+async fn outbox(State(s): State<Shared>, Authed(m): Authed) -> Result<Response, ApiError> {
+    if m.role != Role::Team {
+        return Err(forbidden("only the project team may do that"));
+    }
+    let items = crate::pipeline::panel::undelivered(&s.ctx)
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(Json(items).into_response())
+}
+
+/// Undelivered messages back in line (team only).
+async fn retry_outbox(State(s): State<Shared>, Authed(m): Authed) -> Result<Response, ApiError> {
+    let n = panel::retry_failed(&s.ctx, &m, now())?;
+    durable(&s).await?;
+    s.ctx.outbox_wake.notify_one();
+    Ok(Json(json!({ "requeued": n })).into_response())
 }
 
 async fn digest_now(State(s): State<Shared>, Authed(m): Authed) -> Result<Response, ApiError> {

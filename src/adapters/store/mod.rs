@@ -671,6 +671,23 @@ impl Store {
         self.outbox.iter().map(|e| decode(&e?.1)).collect()
     }
 
+    /// Puts every message that could not be delivered back in line, due now with its attempts
+    /// counted from zero (after the relay or an address was fixed). Returns their ids.
+    pub fn retry_failed(&self, now: i64) -> Result<Vec<u64>, StoreError> {
+        let mut ids = Vec::new();
+        for mut item in self.outbox_items()? {
+            if item.state != OutboxState::Failed || !self.outbox_bytes.contains_key(be(item.id))? {
+                continue;
+            }
+            item.state = OutboxState::Pending;
+            item.attempts = 0;
+            item.next_attempt_at = now;
+            self.save_outbox(&item)?;
+            ids.push(item.id);
+        }
+        Ok(ids)
+    }
+
     pub fn outbox_bytes(&self, id: u64) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.outbox_bytes.get(be(id))?.map(|v| v.to_vec()))
     }

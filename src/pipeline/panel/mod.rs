@@ -633,6 +633,62 @@ pub fn release(ctx: &Ctx, member: &Member, now: i64) -> Result<usize, PanelError
     Ok(released.len())
 }
 
+/// One message not (yet) delivered, as the team sees it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Undelivered {
+    pub id: u64,
+    pub kind: String,
+    pub reference: Option<String>,
+    pub recipients: Vec<String>,
+    /// `pending` (will be tried again) or `failed` (given up: `yjsend outbox retry`).
+    pub state: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+/// Everything pending or failed in the outbox.
+pub fn undelivered(ctx: &Ctx) -> Result<Vec<Undelivered>, StoreError> {
+    use crate::adapters::store::OutboxState;
+    let mut out = Vec::new();
+    for item in ctx.store.outbox_items()? {
+        let state = match item.state {
+            OutboxState::Pending => "pending",
+            OutboxState::Failed => "failed",
+            _ => continue,
+        };
+        let reference = match item.record_id {
+            Some(id) => ctx.store.record(id)?.and_then(|r| r.reference),
+            None => None,
+        };
+        out.push(Undelivered {
+            id: item.id,
+            kind: item.kind,
+            reference,
+            recipients: item.recipients,
+            state: state.into(),
+            attempts: item.attempts,
+            last_error: item.last_error,
+        });
+    }
+    Ok(out)
+}
+
+/// Sends again what could not be delivered (team only), once the cause is fixed.
+pub fn retry_failed(ctx: &Ctx, member: &Member, now: i64) -> Result<usize, PanelError> {
+    if member.role != Role::Team {
+        return Err(PanelError::TeamOnly);
+    }
+    let ids = ctx.store.retry_failed(now)?;
+    audit(
+        ctx,
+        &member.name,
+        "retry_outbox",
+        None,
+        format!("{} undelivered message(s) put back in line", ids.len()),
+    );
+    Ok(ids.len())
+}
+
 /// The funder report from the store (see `compose::report`).
 pub fn report(
     store: &crate::adapters::store::Store,
