@@ -37,8 +37,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = ROOT / "tests/mailstack/mailstack.sh"
-DIR = Path("/tmp/yjs-bench")
-PORTS = dict(smtp=11025, submission=11587, imap=11143, imaps=11993)
+# Another stack beside this one (two benches at once): YJS_BENCH_DIR and YJS_BENCH_PORTS=N
+# (ports N025, N587, N143, N993).
+DIR = Path(os.environ.get("YJS_BENCH_DIR", "/tmp/yjs-bench"))
+_N = int(os.environ.get("YJS_BENCH_PORTS", "11"))
+PORTS = dict(smtp=_N * 1000 + 25, submission=_N * 1000 + 587, imap=_N * 1000 + 143,
+             imaps=_N * 1000 + 993)
 PROJECT = "youthjusticesend@example.org"
 LEAD = "send.lead@oxfordshire.example"
 TEMPLATE = (ROOT / "fixtures/eml/001-xlsx-plain.eml").read_bytes()

@@ -5,15 +5,23 @@ submission's replies: none may be missing; replies sent twice are counted and mu
 the window the outbox allows (a reply the server accepted just before the kill, not yet marked
 sent: at most one delivery group, 8, per kill).
 
+Other faults, one scenario a run (bench/fault_scenarios.py): `servers-down` (IMAP and
+submission stopped for two minutes), `smtp` (submission refusing with 421, unreachable, then
+refusing for good with 554; what was given up is sent again with `yjsend outbox retry`),
+`disk-full` (the tmpfs under the store filled). Each prints what the team was told and the
+counts.
+
 Needs root and the stack's packages (tests/mailstack/mailstack.sh install).
 
     sudo python3 bench/faults.py [--backlog 1000] [--kills 50] [--imap-restarts 10]
+    sudo python3 bench/faults.py --scenario servers-down|smtp|disk-full [--backlog 1000]
 """
 
 import argparse
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import daemon as d  # noqa: E402  (bench/daemon.py: the stack, the config, the messages)
+import fault_scenarios  # noqa: E402
 
 GROUP = 8  # src/pipeline/delivery.rs: messages sent between two flushes of the outbox
 
@@ -61,12 +70,32 @@ def main():
     ap.add_argument("--backlog", type=int, default=1000)
     ap.add_argument("--kills", type=int, default=50)
     ap.add_argument("--imap-restarts", type=int, default=10)
+    ap.add_argument("--scenario", choices=["kills", *fault_scenarios.SCENARIOS], default="kills")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("needs root (the mail stack)")
     d.sh("cargo", "build", "--release", "--locked", "--quiet", cwd=d.ROOT)
     binary = str(d.ROOT / "target/release/yjsend")
     d.stack("start")
+    if a.scenario != "kills":
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                t0 = time.monotonic()
+                try:
+                    r = fault_scenarios.SCENARIOS[a.scenario](binary, Path(tmp), a.backlog)
+                finally:
+                    # The daemon's log outlives the run, for reading what it did.
+                    kept = Path(f"/tmp/yjsend-faults-{a.scenario}.log")
+                    if (Path(tmp) / "daemon.log").exists():
+                        shutil.copy(Path(tmp) / "daemon.log", kept)
+                        print(f"the daemon's log: {kept}")
+                print(f"| {time.strftime('%Y-%m-%d')} | {r['scenario']} | {a.backlog} | "
+                      f"{time.monotonic() - t0:.0f} s | {r['missing']} | {r['twice']} | {r['told']} |")
+                if not r["ok"]:
+                    sys.exit(1)
+        finally:
+            d.stack("stop")
+        return
     try:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)

@@ -39,7 +39,7 @@ impl Default for Pace {
         Pace {
             backstop: Duration::from_secs(60),
             min_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(300),
+            max_backoff: Duration::from_secs(60),
         }
     }
 }
