@@ -84,9 +84,13 @@ def alerts():
     return out
 
 
-def wait_done(base, n, timeout=900):
+def wait_done(base, n, timeout=900, proc=None):
+    """Until every submission is answered and the INBOX is empty (False on a timeout, or at
+    once if `proc`, the daemon, has died)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
+        if proc is not None and proc.poll() is not None:
+            return False
         missing, _ = replies(base, n)
         if missing == 0 and d.count(d.PROJECT) == 0:
             return True
@@ -100,7 +104,8 @@ def start(binary, cfg, log):
 
 
 def stop(proc):
-    proc.send_signal(signal.SIGTERM)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=90)
 
 
@@ -249,7 +254,7 @@ def smtp_faults(binary, work, n):
     retried = subprocess.run([binary, "--config", str(cfg), "outbox", "retry"],
                              capture_output=True, text=True).stdout.strip()
     proc = start(binary, cfg, log)
-    done = wait_done(base, n)
+    done = wait_done(base, n, proc=proc)
     stop(proc)
     missing, twice = replies(base, n)
     said = alerts()
@@ -266,7 +271,9 @@ def disk_full(binary, work, n):
     backlog(n, base)
     disk = work / "disk"
     disk.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(disk)], check=True)
+    # Room for the whole backlog's store (about 90 MB of sled log for 1,000 submissions), so
+    # only the filler fills it.
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", str(disk)], check=True)
     try:
         cfg = configure(work, store=str(disk / "yjsend.db"))
         log = open(work / "daemon.log", "w")
@@ -286,7 +293,7 @@ def disk_full(binary, work, n):
         waiting = d.count(d.PROJECT)
         (disk / "filler").unlink()
         proc = start(binary, cfg, log)
-        done = wait_done(base, n)
+        done = wait_done(base, n, proc=proc)
         stop(proc)
         missing, twice = replies(base, n)
         said = alerts()

@@ -221,6 +221,11 @@ fn from_be(bytes: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(bytes.try_into().ok()?))
 }
 
+/// sled's page cache. Its default (1 GiB) lets a long-running daemon's memory grow with every
+/// message stored; the store's working set (recent records, the pending outbox) is far
+/// smaller, and reads of older records are rare (the digest, the panel, reports).
+const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// Opens sled at `path`. sled releases its file lock from a background thread a moment after
 /// the last handle is dropped, so opening a store this process has just closed (a restore, a
 /// rewrite, a restart in place) can find it still locked: that case is tried again for up to
@@ -228,7 +233,11 @@ fn from_be(bytes: &[u8]) -> Option<u64> {
 fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
     loop {
-        match sled::Config::new().path(path).open() {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+        {
             // sled words it "could not acquire lock on …" (kind Other).
             Err(sled::Error::Io(e))
                 if e.to_string().contains("could not acquire lock")
