@@ -1,55 +1,17 @@
 //! The binary as a user runs it: `run --once` on a Maildir with the evaluation worker process,
 //! `template`, `config check` and the exit statuses.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "support/local.rs"]
+mod local;
 
-fn yjsend(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yjsend"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .expect("yjsend runs")
-}
+use local::{files_contain as store_files_contain, root, yjsend};
 
 /// A configuration in a temporary folder: the fixture roster, a Maildir, an outbox folder.
 fn setup() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        root().join("fixtures/config/partnerships.toml"),
-        dir.path().join("partnerships.toml"),
-    )
-    .unwrap();
-    let config = dir.path().join("yjsend.toml");
-    std::fs::write(
-        &config,
-        r#"[round]
-name = "Quality Mark and Quality Lead 2018"
-reference_prefix = "YJS-2018"
-deadline = "2018-02-23T23:59:59"
-timezone = "Europe/London"
-roster = "partnerships.toml"
-
-[mailbox]
-kind = "maildir"
-path = "mail"
-trusted_authserv_id = "mx.example.org"
-
-[smtp]
-kind = "dir"
-path = "outbox"
-from = "Youth Justice SEND <youthjusticesend@example.org>"
-
-[storage]
-path = "yjsend.db"
-"#,
-    )
-    .unwrap();
+    let config = local::setup(dir.path(), "yjsend.db", "");
     (dir, config)
 }
 
@@ -228,25 +190,6 @@ fn backup_and_restore_from_the_command_line() {
         replies, 1,
         "the copy of an answered message is not answered again"
     );
-}
-
-fn store_files_contain(dir: &std::path::Path, needle: &[u8]) -> bool {
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if std::fs::read(&p)
-                .unwrap()
-                .windows(needle.len())
-                .any(|w| w == needle)
-            {
-                return true;
-            }
-        }
-    }
-    false
 }
 
 #[test]

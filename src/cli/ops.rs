@@ -316,23 +316,13 @@ pub fn reevaluate(args: &ReevaluateArgs, config: &Config) -> ExitCode {
             ))
         }),
         Err(_) => rt.block_on(async {
-            let (base, token) = super::panel::daemon_address(config)
-                .map_err(|e| format!("the daemon holds the store: {e} (a team token)"))?;
-            let r = reqwest::Client::new()
-                .post(format!("{base}/api/cases/{}/reevaluate", args.reference))
-                .bearer_auth(token)
-                .json(&serde_json::json!({ "send_reply": args.send }))
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            let status = r.status();
-            let v: serde_json::Value = r.json().await.unwrap_or_default();
-            if !status.is_success() {
-                return Err(v.get("error").and_then(|e| e.as_str()).map_or(
-                    format!("the daemon answered {}", status.as_u16()),
-                    str::to_string,
-                ));
-            }
+            let v = super::panel::daemon_json(
+                config,
+                &format!("/api/cases/{}/reevaluate", args.reference),
+                Some(serde_json::json!({ "send_reply": args.send })),
+            )
+            .await
+            .map_err(|e| format!("the daemon holds the store, and its API: {e}"))?;
             Ok(format!(
                 "{}: Quality Mark {}, Quality Lead {}",
                 args.reference,

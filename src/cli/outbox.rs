@@ -80,41 +80,34 @@ fn offline(command: OutboxCommand, config: &Config, store: Store) -> Result<Stri
 }
 
 fn through_daemon(command: OutboxCommand, config: &Config) -> Result<String, String> {
-    let (base, token) = super::panel::daemon_address(config)
-        .map_err(|e| format!("the daemon holds the store: {e} (a team token)"))?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    rt.block_on(async {
-        let client = reqwest::Client::new();
-        let request = match command {
-            OutboxCommand::List => client.get(format!("{base}/api/outbox")),
-            OutboxCommand::Retry => client.post(format!("{base}/api/outbox/retry")),
-        };
-        let r = request
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = r.status();
-        let v: serde_json::Value = r.json().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(v.get("error").and_then(|e| e.as_str()).map_or(
-                format!("the daemon answered {}", status.as_u16()),
-                str::to_string,
-            ));
-        }
-        match command {
-            OutboxCommand::List => serde_json::from_value::<Vec<Undelivered>>(v)
+    let held = |e: String| format!("the daemon holds the store, and its API: {e}");
+    match command {
+        OutboxCommand::List => {
+            let v = rt
+                .block_on(super::panel::daemon_json(config, "/api/outbox", None))
+                .map_err(held)?;
+            serde_json::from_value::<Vec<Undelivered>>(v)
                 .map(|items| listing(&items))
-                .map_err(|e| e.to_string()),
-            OutboxCommand::Retry => Ok(format!(
+                .map_err(|e| e.to_string())
+        }
+        OutboxCommand::Retry => {
+            let v = rt
+                .block_on(super::panel::daemon_json(
+                    config,
+                    "/api/outbox/retry",
+                    Some(serde_json::json!({})),
+                ))
+                .map_err(held)?;
+            Ok(format!(
                 "{} undelivered message(s) put back in line.\n",
                 v["requeued"].as_u64().unwrap_or(0)
-            )),
+            ))
         }
-    })
+    }
 }
 
 fn listing(items: &[Undelivered]) -> String {

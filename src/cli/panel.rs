@@ -184,6 +184,22 @@ impl Api {
     }
 }
 
+/// One JSON call to the running daemon, for the commands other than `panel` (a POST when
+/// `body` is given): its answer, or what went wrong in words.
+pub(super) async fn daemon_json(
+    config: &Config,
+    path: &str,
+    post: Option<Value>,
+) -> Result<Value, String> {
+    let api = Api::new(config).map_err(|f| f.1)?;
+    let r = match post {
+        Some(body) => api.post(path, Some(body)).await,
+        None => api.get(path).await,
+    }
+    .map_err(|f| f.1)?;
+    json(r).await.map_err(|f| f.1)
+}
+
 async fn json(r: reqwest::Response) -> Result<Value, Fail> {
     r.json()
         .await
