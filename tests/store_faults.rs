@@ -3,8 +3,8 @@
 //! nothing is lost (unhandled mail stays in the mailbox), and once the disk is fixed every
 //! message is answered once.
 //!
-//! Needs root, to mount a small tmpfs under the store (`.ci/run` runs as root); elsewhere the
-//! tests say so and pass, unless `YJSEND_REQUIRE_MAILSTACK=1` asks for every real part.
+//! Needs root, to mount a small tmpfs under the store; elsewhere the tests say so and pass,
+//! unless `YJSEND_REQUIRE_TMPFS=1` (set by `.ci/run` when the machine lets it mount one).
 
 #[path = "support/local.rs"]
 mod local;
@@ -26,7 +26,7 @@ impl Tmpfs {
             .is_ok_and(|s| s.success());
         if !mounted {
             assert!(
-                std::env::var("YJSEND_REQUIRE_MAILSTACK").as_deref() != Ok("1"),
+                std::env::var("YJSEND_REQUIRE_TMPFS").as_deref() != Ok("1"),
                 "cannot mount a tmpfs (these tests need root)"
             );
             eprintln!("skipped: cannot mount a tmpfs (these tests need root)");
