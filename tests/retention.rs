@@ -101,4 +101,11 @@ fn a_closed_round_is_purged_by_the_running_daemon_and_gone_from_the_files() {
         "figures kept"
     );
     assert_eq!(by_reference("YJS-2019-0001")["purged"], false);
+    // The team's digest says what the rule is and when it last ran.
+    let digest = ok(yjsend(&config, &["digest", "--print"]));
+    assert!(
+        digest.contains("Retention: personal data kept 12 months after a round closes; last purge")
+            && digest.contains(", 1 record(s)"),
+        "{digest}"
+    );
 }

@@ -85,6 +85,9 @@ pub struct SelfCheck {
     pub outbox_failed: usize,
     /// When the mailbox credentials expire (OAuth2), if known.
     pub credentials_expire: Option<String>,
+    /// How long personal data is kept, and the last purge ("24 months after a round closes;
+    /// last purge 1 December 2026 at 03:00, 3 records"), or that nothing is purged.
+    pub retention: String,
     /// One line of the overall state: "All well" or what is wrong.
     pub summary: String,
 }

@@ -220,6 +220,7 @@ pub fn digest() -> DigestView {
             outbox_pending: 0,
             outbox_failed: 1,
             credentials_expire: None,
+            retention: "personal data kept 24 months after a round closes".into(),
             summary: "1 reply could not be delivered.".into(),
         },
         chase: vec!["Newshire".into(), "Lowshire".into()],

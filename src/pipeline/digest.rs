@@ -388,6 +388,7 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64, draw_charts: bool) -> Result<
         outbox_failed: failed.len(),
         credentials_expire: expires
             .map(|(d, what)| format!("{} ({what})", d.strftime("%-d %B %Y"))),
+        retention: super::retention::summary(ctx)?,
         summary: if problems.is_empty() {
             "All well.".into()
         } else {

@@ -12,6 +12,35 @@ use jiff::Timestamp;
 use std::path::PathBuf;
 use tracing::{info, warn};
 
+/// Meta key: "UNIX-SECONDS RECORDS" of the last purge, for the digest.
+pub const LAST_PURGE: &str = "retention:last_purge";
+
+/// The digest's line on retention.
+pub fn summary(ctx: &Ctx) -> Result<String, StoreError> {
+    let Some(schedule) = &ctx.retention else {
+        return Ok("off: nothing is purged until someone runs `yjsend purge`".into());
+    };
+    let mut line = format!(
+        "personal data kept {} months after a round closes",
+        schedule.policy.after_round_months
+    );
+    if let Some(last) = ctx.store.meta_get(LAST_PURGE)? {
+        let mut parts = last.split(' ');
+        let at = parts
+            .next()
+            .and_then(|s| s.parse::<i64>().ok())
+            .and_then(|s| Timestamp::from_second(s).ok());
+        if let (Some(at), Some(n)) = (at, parts.next()) {
+            let when = at
+                .to_zoned(ctx.round.load().timezone.clone())
+                .strftime("%-d %B %Y at %H:%M")
+                .to_string();
+            line.push_str(&format!("; last purge {when}, {n} record(s)"));
+        }
+    }
+    Ok(line)
+}
+
 /// `[retention]` as the daemon runs it.
 #[derive(Debug, Clone)]
 pub struct Schedule {
@@ -79,6 +108,10 @@ pub async fn apply(
             report.messages
         ),
     })?;
+    ctx.store.meta_set(
+        LAST_PURGE,
+        &format!("{} {}", now.as_second(), report.records.len()),
+    )?;
     ctx.store.flush().await?;
     Store::request_rewrite(&schedule.store_path)?;
     info!(
