@@ -81,6 +81,18 @@ pub enum ConfigCommand {
     Check,
 }
 
+/// Percent-encodes everything but RFC 3986's unreserved characters: safe in a query value and
+/// in a path segment alike (the Google consent address, case file names in the API).
+pub(crate) fn urlencode(s: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    utf8_percent_encode(s, RESERVED).to_string()
+}
+
 /// Exit status as the spec gives it.
 pub mod exit {
     /// Done, whatever the verdicts.

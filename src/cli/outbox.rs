@@ -26,10 +26,18 @@ pub enum OutboxCommand {
 
 pub fn run(args: &OutboxArgs, config: &Config) -> ExitCode {
     let command = args.command.unwrap_or(OutboxCommand::List);
-    let result = match Store::open(&config.storage.path) {
-        Ok(store) => offline(command, config, store),
-        Err(_) => through_daemon(command, config),
-    };
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| {
+            rt.block_on(async {
+                match Store::open(&config.storage.path) {
+                    Ok(store) => offline(command, config, store).await,
+                    Err(_) => through_daemon(command, config).await,
+                }
+            })
+        });
     match result {
         Ok(text) => {
             print!("{text}");
@@ -42,7 +50,7 @@ pub fn run(args: &OutboxArgs, config: &Config) -> ExitCode {
     }
 }
 
-fn offline(command: OutboxCommand, config: &Config, store: Store) -> Result<String, String> {
+async fn offline(command: OutboxCommand, config: &Config, store: Store) -> Result<String, String> {
     let ctx = super::run::context(
         config,
         store,
@@ -66,12 +74,7 @@ fn offline(command: OutboxCommand, config: &Config, store: Store) -> Result<Stri
                 jiff::Timestamp::now().as_second(),
             )
             .map_err(|e| e.to_string())?;
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?
-                .block_on(ctx.store.flush())
-                .map_err(|e| e.to_string())?;
+            ctx.store.flush().await.map_err(|e| e.to_string())?;
             Ok(format!(
                 "{n} undelivered message(s) put back in line; the daemon sends them when it next runs.\n"
             ))
@@ -79,29 +82,22 @@ fn offline(command: OutboxCommand, config: &Config, store: Store) -> Result<Stri
     }
 }
 
-fn through_daemon(command: OutboxCommand, config: &Config) -> Result<String, String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
+async fn through_daemon(command: OutboxCommand, config: &Config) -> Result<String, String> {
     let held = |e: String| format!("the daemon holds the store, and its API: {e}");
     match command {
         OutboxCommand::List => {
-            let v = rt
-                .block_on(super::panel::daemon_json(config, "/api/outbox", None))
+            let v = super::panel::daemon_json(config, "/api/outbox", None)
+                .await
                 .map_err(held)?;
             serde_json::from_value::<Vec<Undelivered>>(v)
                 .map(|items| listing(&items))
                 .map_err(|e| e.to_string())
         }
         OutboxCommand::Retry => {
-            let v = rt
-                .block_on(super::panel::daemon_json(
-                    config,
-                    "/api/outbox/retry",
-                    Some(serde_json::json!({})),
-                ))
-                .map_err(held)?;
+            let v =
+                super::panel::daemon_json(config, "/api/outbox/retry", Some(serde_json::json!({})))
+                    .await
+                    .map_err(held)?;
             Ok(format!(
                 "{} undelivered message(s) put back in line.\n",
                 v["requeued"].as_u64().unwrap_or(0)

@@ -323,7 +323,7 @@ async fn write_pack(api: &Api, v: &Value, reference: &str, dir: &PathBuf) -> Res
         let Some(name) = name.as_str() else { continue };
         let encoded: String = name
             .split('/')
-            .map(urlencoding)
+            .map(super::urlencode)
             .collect::<Vec<_>>()
             .join("/");
         let bytes = api
@@ -351,19 +351,6 @@ async fn write_pack(api: &Api, v: &Value, reference: &str, dir: &PathBuf) -> Res
         .map_err(io)?;
     }
     Ok(())
-}
-
-fn urlencoding(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 fn summary_text(v: &Value) -> String {

@@ -169,10 +169,8 @@ async fn run_async(
                 "cannot open the store {}: {e}",
                 config.storage.path.display()
             );
-            if what.contains("could not acquire lock") {
-                eprintln!("yjsend: {what} (is another yjsend running?)");
-            } else {
-                eprintln!("yjsend: {what}");
+            eprintln!("yjsend: {what}");
+            if !matches!(e, crate::adapters::store::StoreError::Locked) {
                 alert_store_unusable(config, &what).await;
             }
             return code(exit::IO);

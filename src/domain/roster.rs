@@ -45,6 +45,15 @@ pub struct Partnership {
 }
 
 impl Partnership {
+    /// Every lead's address, LA SEND leads first: who a reply or an outcome goes to.
+    pub fn leads(&self) -> Vec<String> {
+        self.la_send_leads
+            .iter()
+            .chain(&self.yos_leads)
+            .cloned()
+            .collect()
+    }
+
     /// True when `addr` (lower case) is one of this partnership's leads.
     pub fn is_lead(&self, addr: &str) -> bool {
         self.la_send_leads.iter().any(|a| a == addr) || self.yos_leads.iter().any(|a| a == addr)

@@ -431,15 +431,7 @@ pub(crate) fn build_reply_as(
 ) -> Result<NewOutgoing, crate::compose::reply::ComposeError> {
     let roster = ctx.roster.load();
     let partnership = e.partnership.as_ref().and_then(|p| roster.get(&p.id));
-    let leads: Vec<String> = partnership
-        .map(|p| {
-            p.la_send_leads
-                .iter()
-                .chain(&p.yos_leads)
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
+    let leads: Vec<String> = partnership.map(|p| p.leads()).unwrap_or_default();
     let earlier = match (&e.partnership, e.classification) {
         (Some(p), Classification::Submission) if revision == reply::Revision::None => {
             ctx.store.latest_submission(&p.id).ok().flatten()

@@ -60,9 +60,8 @@ pub async fn apply(
     now: Timestamp,
 ) -> Result<Option<PurgeReport>, StoreError> {
     let _alone = ctx.pause.write().await;
+    // Every round's deadline is remembered when it starts (at start-up and on a reload).
     let round = ctx.round.load();
-    ctx.store
-        .remember_round(&round.reference_prefix, round.deadline)?;
     let closes = ctx.store.round_closes()?;
     let mut due = Vec::new();
     for r in ctx.store.records()? {

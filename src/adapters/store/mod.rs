@@ -27,6 +27,9 @@ pub enum StoreError {
     /// world depends on may go ahead.
     #[error("the store did not finish writing to disk within {0:?}")]
     FlushTimeout(std::time::Duration),
+    /// Another process holds the store (sled's file lock): a second copy, not a failure.
+    #[error("in use by another process (is another yjsend running?)")]
+    Locked,
 }
 
 /// How long a flush may take before the store is treated as failed.
@@ -239,10 +242,10 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
             .open()
         {
             // sled words it "could not acquire lock on …" (kind Other).
-            Err(sled::Error::Io(e))
-                if e.to_string().contains("could not acquire lock")
-                    && std::time::Instant::now() < deadline =>
-            {
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                if std::time::Instant::now() >= deadline {
+                    return Err(StoreError::Locked);
+                }
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
             other => return Ok(other?),
@@ -501,24 +504,7 @@ impl Store {
         now: i64,
         meta: &[(&str, String)],
     ) -> Result<u64, StoreError> {
-        let id = self.next_id()?;
-        let item = OutboxItem::new(id, &out, None, OutboxState::Pending, now);
-        (
-            &self.outbox,
-            &self.outbox_bytes,
-            &self.outbox_pending,
-            &self.meta,
-        )
-            .transaction(|(outbox, bytes, pending, meta_tree)| {
-                outbox.insert(&be(id), encode(&item))?;
-                bytes.insert(&be(id), out.bytes.as_slice())?;
-                pending.insert(&be(id), &[])?;
-                for (k, v) in meta {
-                    meta_tree.insert(k.as_bytes(), v.as_bytes())?;
-                }
-                Ok::<_, ConflictableTransactionError<StoreError>>(())
-            })?;
-        Ok(id)
+        self.queue(out, None, false, now, meta)
     }
 
     /// Holds case changes to one at a time: take it around a read-modify-write of cases.
@@ -603,6 +589,19 @@ impl Store {
         held: bool,
         now: i64,
     ) -> Result<u64, StoreError> {
+        self.queue(out, record_id, held, now, &[])
+    }
+
+    /// The one way into the outbox: the message, its bytes, its place in the pending index
+    /// (unless held), the record its Message-ID answers for, and `meta`, in one transaction.
+    fn queue(
+        &self,
+        out: NewOutgoing,
+        record_id: Option<u64>,
+        held: bool,
+        now: i64,
+        meta: &[(&str, String)],
+    ) -> Result<u64, StoreError> {
         let id = self.next_id()?;
         let state = if held {
             OutboxState::Held
@@ -616,7 +615,7 @@ impl Store {
             &self.outbox_pending,
             &self.meta,
         )
-            .transaction(|(outbox, bytes, pending, meta)| {
+            .transaction(|(outbox, bytes, pending, meta_tree)| {
                 outbox.insert(&be(id), encode(&item))?;
                 bytes.insert(&be(id), out.bytes.as_slice())?;
                 if !held {
@@ -625,7 +624,10 @@ impl Store {
                 if let Some(mid) = &out.message_id
                     && let Some(r) = record_id
                 {
-                    meta.insert(format!("ours:{mid}").as_bytes(), &be(r))?;
+                    meta_tree.insert(format!("ours:{mid}").as_bytes(), &be(r))?;
+                }
+                for (k, v) in meta {
+                    meta_tree.insert(k.as_bytes(), v.as_bytes())?;
                 }
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             })?;

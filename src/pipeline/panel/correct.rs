@@ -3,7 +3,7 @@
 //! and its case updated, the correction audited, and if asked a corrected reply.
 
 use super::{Ctx, PanelError, audit, on_submission, record_by_reference};
-use crate::adapters::store::Record;
+use crate::adapters::store::{Record, StoreError};
 use crate::domain::panel::case::CaseError;
 use crate::domain::panel::members::{Member, Role};
 use crate::domain::statement::{Score, Scores, StatementId};
@@ -206,22 +206,14 @@ async fn corrected_reply(
     let Some(reference) = &record.reference else {
         return Ok(());
     };
-    let at = jiff::Timestamp::from_second(now).unwrap_or_else(|_| jiff::Timestamp::now());
-    match crate::pipeline::intake::build_reply_as(
+    queue_revised_reply(
         ctx,
         &e,
         reference,
-        at,
-        None,
+        record.id,
         crate::compose::reply::Revision::Corrected,
-    ) {
-        Ok(out) => {
-            ctx.store
-                .queue_for_record(out, Some(record.id), false, now)?;
-            ctx.outbox_wake.notify_one();
-        }
-        Err(err) => warn!(error = %err, "The corrected reply could not be built."),
-    }
+        now,
+    )?;
     Ok(())
 }
 
@@ -277,22 +269,37 @@ pub async fn reevaluate(
         ),
     );
     if send_reply {
-        let at = jiff::Timestamp::from_second(now).unwrap_or_else(|_| jiff::Timestamp::now());
-        match crate::pipeline::intake::build_reply_as(
+        queue_revised_reply(
             ctx,
             &e,
             reference,
-            at,
-            None,
+            record.id,
             crate::compose::reply::Revision::Reevaluated,
-        ) {
-            Ok(out) => {
-                ctx.store
-                    .queue_for_record(out, Some(record.id), false, now)?;
-                ctx.outbox_wake.notify_one();
-            }
-            Err(err) => warn!(error = %err, "The reply could not be built."),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// Queues the partnership's reply as it now stands (after a correction or a re-reading),
+/// marked as a revision of the one they had. A reply that cannot be built is logged: the
+/// change itself stands.
+fn queue_revised_reply(
+    ctx: &Ctx,
+    e: &crate::domain::evaluation::Evaluation,
+    reference: &str,
+    record_id: u64,
+    revision: crate::compose::reply::Revision,
+    now: i64,
+) -> Result<(), StoreError> {
+    let at = jiff::Timestamp::from_second(now).unwrap_or_else(|_| jiff::Timestamp::now());
+    match crate::pipeline::intake::build_reply_as(ctx, e, reference, at, None, revision) {
+        Ok(out) => {
+            ctx.store
+                .queue_for_record(out, Some(record_id), false, now)?;
+            ctx.outbox_wake.notify_one();
         }
+        Err(err) => warn!(error = %err, "The revised reply could not be built."),
     }
     Ok(())
 }

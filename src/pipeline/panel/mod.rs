@@ -557,15 +557,7 @@ fn draft_email(
     }
     let roster = ctx.roster.load();
     let part = roster.get(&case.partnership);
-    let to: Vec<String> = part
-        .map(|p| {
-            p.la_send_leads
-                .iter()
-                .chain(&p.yos_leads)
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
+    let to: Vec<String> = part.map(|p| p.leads()).unwrap_or_default();
     let record = record_by_reference(ctx, case.current())?;
     let view = OutcomeView {
         outcome: decision.outcome.as_str().to_string(),
