@@ -7,9 +7,12 @@ use std::path::{Path, PathBuf};
 use yjsend::adapters::dir::DirTransport;
 use yjsend::adapters::maildir::Maildir;
 use yjsend::adapters::store::{OutboxState, RecordState, Store};
+use yjsend::domain::eligibility::Provisional;
+use yjsend::domain::evaluation::Classification;
 use yjsend::domain::roster::{Partnership, Roster};
 use yjsend::domain::round::Round;
 use yjsend::domain::statement::{Score, StatementId};
+use yjsend::domain::submission::JoinKind;
 use yjsend::extract::Limits;
 use yjsend::pipeline::{Ctx, Tick, delivery, intake};
 
@@ -247,7 +250,7 @@ async fn automatic_mail_is_never_answered() {
     assert!(app.sent().is_empty());
     let records = app.ctx.store.records().unwrap();
     assert_eq!(records.len(), 1);
-    assert_eq!(records[0].classification.as_deref(), Some("automatic"));
+    assert_eq!(records[0].classification, Some(Classification::Automatic));
     assert_eq!(records[0].state, RecordState::Done);
     assert_eq!(files(&app.inbox.join(".Processed/cur")).len(), 1);
 }
@@ -280,36 +283,14 @@ async fn an_interrupted_evaluation_is_retried_then_quarantined() {
     );
     app.deliver("5.e", &bytes);
     // Simulate three deaths inside evaluation: the record stays `Received` with its attempts.
-    let record = yjsend::adapters::store::Record {
-        id: 0,
-        ledger_key: "maildir:5.e".into(),
-        message_id: None,
-        hash: "x".into(),
-        received_at: "2018-02-20T10:00:00Z".into(),
-        size: bytes.len() as u64,
-        attempts: 3,
-        state: RecordState::Received,
-        reference: None,
-        from: None,
-        subject: None,
-        classification: None,
-        partnership: None,
-        scores: Default::default(),
-        quality_mark: None,
-        quality_lead: None,
-        on_time: None,
-        problems: vec![],
-        no_reply_reason: None,
-        duplicate_of: None,
-        signoff_verified: false,
-        signoff_confirmed_by: None,
-        added_evidence: Vec::new(),
-        signoff_leads: (false, false),
-        case_studies: Vec::new(),
-        corrections: Vec::new(),
-        round: None,
-        purged: false,
-    };
+    let mut record = yjsend::adapters::store::Record::received(
+        "maildir:5.e".into(),
+        "x".into(),
+        "2018-02-20T10:00:00Z".parse().unwrap(),
+        bytes.len() as u64,
+        None,
+    );
+    record.attempts = 3;
     app.ctx.store.receive(record, &bytes).unwrap();
     app.ctx.store.flush().await.unwrap();
     app.restart();
@@ -397,11 +378,15 @@ async fn evidence_sent_separately_joins_the_current_submission() {
         .iter()
         .find(|r| r.reference.as_deref() == Some("YJS-2018-0001"))
         .unwrap();
-    assert_eq!(first.added_evidence.len(), 1);
-    assert_eq!(
-        first.added_evidence[0].1,
-        vec!["Case study - Key Statement 8.txt".to_string()]
-    );
+    let added: Vec<&str> = first
+        .evidence
+        .iter()
+        .filter(|f| f.record_id != first.id)
+        .map(|f| f.path.as_str())
+        .collect();
+    assert_eq!(added, vec!["Case study - Key Statement 8.txt"]);
+    assert_eq!(first.joined.len(), 1);
+    assert_eq!(first.joined[0].kind, JoinKind::Evidence);
 }
 
 #[tokio::test]
@@ -417,7 +402,7 @@ async fn the_other_lead_confirming_in_our_thread_completes_the_sign_off() {
     app.deliver("1.a", alone.as_bytes());
     app.run_once().await;
     let first = app.ctx.store.records().unwrap().remove(0);
-    assert!(!first.signoff_verified);
+    assert!(!app.ctx.standing(&first).signoff.verified);
     let ours = our_message_id(&app.sent()[0]);
     let confirm = format!(
         "From: Mark Ellis <yjs.manager@oxfordshire.example>\r\n\
@@ -430,27 +415,51 @@ async fn the_other_lead_confirming_in_our_thread_completes_the_sign_off() {
     );
     app.deliver("2.b", confirm.as_bytes());
     app.run_once().await;
+    let sent = app.sent();
     assert_eq!(
-        app.sent().len(),
-        1,
-        "a confirmation gets no automatic reply"
+        sent.len(),
+        2,
+        "a confirmation that moves a verdict is acknowledged"
+    );
+    let ack = sent[1].replace("=\r\n", "").replace("=\n", "");
+    assert!(
+        ack.contains("In-Reply-To: <c1@oxfordshire.example>"),
+        "{ack}"
+    );
+    assert!(
+        ack.contains("Mark Ellis (yjs.manager@oxfordshire.example) confirmed the YOS sign-off."),
+        "{ack}"
+    );
+    assert!(
+        ack.contains("Quality Mark: not complete yet =E2=86=92 provisionally met")
+            || ack.contains("Quality Mark: not complete yet \u{2192} provisionally met"),
+        "{ack}"
     );
     let records = app.ctx.store.records().unwrap();
     let first = records.iter().find(|r| r.id == first.id).unwrap();
-    assert!(first.signoff_verified);
+    let standing = app.ctx.standing(first);
+    assert!(standing.signoff.verified);
+    assert_eq!(standing.quality_mark.provisional, Provisional::Eligible);
     assert_eq!(
-        first.signoff_confirmed_by.as_deref(),
+        first.confirmed_by(),
         Some("yjs.manager@oxfordshire.example")
     );
     let note = records
         .iter()
         .find(|r| r.message_id.as_deref() == Some("<c1@oxfordshire.example>"))
         .unwrap();
-    assert!(
-        note.no_reply_reason
-            .as_deref()
-            .unwrap()
-            .contains("confirms the joint sign-off of YJS-2018-0001")
+    assert_eq!(note.joined_to, Some(first.id));
+
+    // The same lead confirming again moves nothing: no mail.
+    let again = confirm
+        .replace("<c1@oxfordshire.example>", "<c2@oxfordshire.example>")
+        .replace("I confirm these scores", "Confirmed again: these scores");
+    app.deliver("3.c", again.as_bytes());
+    app.run_once().await;
+    assert_eq!(
+        app.sent().len(),
+        2,
+        "a confirmation that moves nothing is not answered"
     );
 }
 
@@ -669,7 +678,7 @@ async fn the_team_corrects_an_unread_grid_the_verdict_is_recomputed_and_a_correc
     app.deliver("1.a:2,", no_grid.as_bytes());
     app.run_once().await;
     let record = panel::record(&app.ctx, "YJS-2018-0001").unwrap().unwrap();
-    assert_eq!(record.classification.as_deref(), Some("no_grid"));
+    assert_eq!(record.classification, Some(Classification::NoGrid));
     assert!(app.ctx.store.case("YJS-2018-0001").unwrap().is_none());
 
     let team = Member {
@@ -711,10 +720,11 @@ async fn the_team_corrects_an_unread_grid_the_verdict_is_recomputed_and_a_correc
         .await
         .unwrap();
     let record = panel::record(&app.ctx, "YJS-2018-0001").unwrap().unwrap();
-    assert_eq!(record.classification.as_deref(), Some("submission"));
-    assert_eq!(record.quality_mark.as_deref(), Some("eligible"));
+    assert_eq!(record.classification, Some(Classification::Submission));
+    let standing = app.ctx.standing(&record);
+    assert_eq!(standing.quality_mark.provisional, Provisional::Eligible);
     // All 7s: Quality Lead needs two 8s, so it is not eligible.
-    assert_eq!(record.quality_lead.as_deref(), Some("not_eligible"));
+    assert_eq!(standing.quality_lead.provisional, Provisional::NotEligible);
     assert_eq!(record.corrections.len(), 1);
     // It now has a case, and the correction is in the audit trail.
     let case = app

@@ -26,7 +26,7 @@ pub fn run(args: &ReportArgs, config: &Config) -> ExitCode {
                 Some(p) => Some(p),
                 None => Some(config.round.reference_prefix.as_str()),
             };
-            crate::pipeline::panel::report(&store, &config.round.name, &config.roster, prefix)
+            crate::pipeline::panel::report(&store, &config.round, &config.roster, prefix)
         }
         Err(open_error) => from_daemon(config, "/api/report").map_err(|e| {
             format!("the store is in use ({open_error}) and the daemon's API did not help: {e}")

@@ -140,16 +140,29 @@ fn report(what: &str, r: &crate::adapters::store::PurgeReport, dry_run: bool) {
     }
 }
 
+/// The live round's roster, which a purge freezes the verdicts with.
+fn judge(config: &Config) -> crate::domain::submission::Judge<'_> {
+    crate::domain::submission::Judge {
+        roster: &config.roster,
+        round: &config.round.reference_prefix,
+    }
+}
+
 pub fn purge(args: &PurgeArgs, config: &Config) -> ExitCode {
-    if args.before.parse::<jiff::civil::Date>().is_err() {
+    let Ok(before) = args
+        .before
+        .parse::<jiff::civil::Date>()
+        .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC))
+        .map(|z| z.timestamp())
+    else {
         eprintln!("yjsend purge: --before wants a date like 2019-03-31");
         return ExitCode::from(exit::USAGE);
-    }
+    };
     let store = match offline_store(config) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let old: Vec<_> = match store.records_before(&args.before) {
+    let old: Vec<_> = match store.records_before(before) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("yjsend purge: {e}");
@@ -158,7 +171,7 @@ pub fn purge(args: &PurgeArgs, config: &Config) -> ExitCode {
     };
     let ids: Vec<u64> = old.iter().map(|r| r.id).collect();
     let senders: Vec<String> = old.iter().filter_map(|r| r.from.clone()).collect();
-    match store.erase(&ids, &senders, args.dry_run) {
+    match store.erase(&ids, &senders, args.dry_run, judge(config)) {
         Ok(r) => {
             report(&format!("Before {}", args.before), &r, args.dry_run);
             if args.dry_run {
@@ -229,7 +242,12 @@ pub fn subject(args: &SubjectArgs, config: &Config) -> ExitCode {
     }
     if args.erase {
         let ids: Vec<u64> = held.records.iter().map(|r| r.id).collect();
-        match store.erase(&ids, std::slice::from_ref(&args.who), args.dry_run) {
+        match store.erase(
+            &ids,
+            std::slice::from_ref(&args.who),
+            args.dry_run,
+            judge(config),
+        ) {
             Ok(r) => {
                 report(&args.who, &r, args.dry_run);
                 if !args.dry_run {
@@ -299,15 +317,16 @@ pub fn reevaluate(args: &ReevaluateArgs, config: &Config) -> ExitCode {
             ctx.store.flush().await.map_err(|e| e.to_string())?;
             let r =
                 crate::pipeline::panel::record(&ctx, &args.reference).map_err(|e| e.to_string())?;
+            let standing = r.as_ref().map(|r| ctx.standing(r));
             Ok(format!(
                 "{}: Quality Mark {}, Quality Lead {}{}",
                 args.reference,
-                r.as_ref()
-                    .and_then(|r| r.quality_mark.clone())
-                    .unwrap_or_default(),
-                r.as_ref()
-                    .and_then(|r| r.quality_lead.clone())
-                    .unwrap_or_default(),
+                standing
+                    .as_ref()
+                    .map_or("", |s| s.quality_mark.provisional.as_str()),
+                standing
+                    .as_ref()
+                    .map_or("", |s| s.quality_lead.provisional.as_str()),
                 if args.send {
                     " (the reply is queued; the daemon sends it when it next runs)"
                 } else {

@@ -35,6 +35,13 @@ pub struct ReplyParams<'a> {
     pub template: Option<&'a [u8]>,
     /// A reply sent again after the team corrected or re-read the message: it says so.
     pub revision: Revision,
+    /// For a message joined to a submission: what it changed, one sentence each ("David
+    /// Okafor confirmed the YOS sign-off", "Quality Mark: not complete yet → provisionally
+    /// met"). Empty when nothing moved.
+    pub changes: &'a [String],
+    /// Evidence sent with an earlier version that still counts for this one ("KS8 case
+    /// study.pdf (sent with YJS-2018-0003)").
+    pub carried: &'a [String],
 }
 
 /// Why a reply is sent again for a message already answered.

@@ -2,10 +2,11 @@
 //! baseline and latest scores, the change in each area, the provisional verdicts and the
 //! panel's outcome with dates; a sheet of every submission; a sheet of the audit trail.
 
-use crate::adapters::store::{AuditEntry, Record};
+use crate::adapters::store::AuditEntry;
 use crate::domain::panel::case::Case;
 use crate::domain::roster::Roster;
 use crate::domain::statement::StatementId;
+use crate::domain::submission::{Judge, Record};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 /// What the report is made from.
@@ -18,6 +19,13 @@ pub struct ReportInput<'a> {
     pub audit: &'a [AuditEntry],
     /// Only this round's submissions and cases (`YJS-2018`); `None`: every round.
     pub round_prefix: Option<&'a str>,
+    /// The live round's prefix: its records' verdicts are derived with `roster`, earlier
+    /// rounds' keep the verdicts frozen when their round ended.
+    pub live_round: &'a str,
+}
+
+fn rfc3339(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 fn date(t: i64) -> String {
@@ -29,6 +37,10 @@ fn date(t: i64) -> String {
 /// Builds the workbook.
 pub fn build(input: &ReportInput) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
+    let judge = Judge {
+        roster: input.roster,
+        round: input.live_round,
+    };
     let bold = Format::new().set_bold();
     let in_round = |reference: &str| {
         input
@@ -39,7 +51,7 @@ pub fn build(input: &ReportInput) -> Result<Vec<u8>, XlsxError> {
         .records
         .iter()
         .filter(|r| {
-            r.classification.as_deref() == Some("submission")
+            r.is_submission()
                 && r.reference.as_deref().is_some_and(in_round)
                 && r.duplicate_of.is_none()
         })
@@ -97,10 +109,11 @@ pub fn build(input: &ReportInput) -> Result<Vec<u8>, XlsxError> {
             col += 3;
         }
         if let Some(r) = latest {
+            let standing = r.standing(judge);
             sheet.write_string(row, col, r.reference.as_deref().unwrap_or(""))?;
-            sheet.write_string(row, col + 1, &r.received_at)?;
-            sheet.write_string(row, col + 2, r.quality_mark.as_deref().unwrap_or(""))?;
-            sheet.write_string(row, col + 3, r.quality_lead.as_deref().unwrap_or(""))?;
+            sheet.write_string(row, col + 1, rfc3339(r.received_at))?;
+            sheet.write_string(row, col + 2, standing.quality_mark.provisional.as_str())?;
+            sheet.write_string(row, col + 3, standing.quality_lead.provisional.as_str())?;
         }
         let decision = input
             .cases
@@ -142,7 +155,8 @@ pub fn build(input: &ReportInput) -> Result<Vec<u8>, XlsxError> {
         sheet.write_string(row, 0, r.reference.as_deref().unwrap_or(""))?;
         sheet.write_string(row, 1, r.partnership.as_deref().unwrap_or(""))?;
         sheet.write_string(row, 2, r.from.as_deref().unwrap_or(""))?;
-        sheet.write_string(row, 3, &r.received_at)?;
+        let standing = r.standing(judge);
+        sheet.write_string(row, 3, rfc3339(r.received_at))?;
         sheet.write_string(
             row,
             4,
@@ -152,15 +166,20 @@ pub fn build(input: &ReportInput) -> Result<Vec<u8>, XlsxError> {
                 None => "",
             },
         )?;
-        sheet.write_string(row, 5, if r.signoff_verified { "yes" } else { "no" })?;
-        sheet.write_string(row, 6, r.quality_mark.as_deref().unwrap_or(""))?;
-        sheet.write_string(row, 7, r.quality_lead.as_deref().unwrap_or(""))?;
+        let verified = standing.signoff.verified;
+        sheet.write_string(row, 5, if verified { "yes" } else { "no" })?;
+        sheet.write_string(row, 6, standing.quality_mark.provisional.as_str())?;
+        sheet.write_string(row, 7, standing.quality_lead.provisional.as_str())?;
         for (k, id) in ids.iter().enumerate() {
             if let Some(v) = r.scores.get(*id) {
                 sheet.write_number(row, 8 + k as u16, *v as f64)?;
             }
         }
-        let problems: Vec<&str> = r.problems.iter().map(|(c, _)| c.as_str()).collect();
+        let problems: Vec<&str> = r
+            .all_problems(&standing)
+            .iter()
+            .map(|p| p.code.as_str())
+            .collect();
         sheet.write_string(row, 8 + ids.len() as u16, problems.join(", "))?;
     }
 

@@ -106,6 +106,9 @@ fn submission() -> ReplyView {
         template_attached: false,
         panel_meets: Some("late February to early March 2018".into()),
         outcomes_by: Some("16 March 2018".into()),
+        changes: Vec::new(),
+        carried: Vec::new(),
+        show_awards: true,
         quality_lead_call: false,
     }
 }
@@ -140,6 +143,7 @@ pub fn replies() -> Vec<ReplyView> {
     no_grid.scores.clear();
     no_grid.grid_source = None;
     no_grid.quality_mark.criteria.clear();
+    no_grid.show_awards = false;
     no_grid.quality_lead.criteria.clear();
     no_grid.chart = false;
     no_grid.template_attached = true;
@@ -150,7 +154,20 @@ pub fn replies() -> Vec<ReplyView> {
     evidence.kind = "evidence_added";
     evidence.joins = Some("YJS-2018-0042".into());
     evidence.template_attached = false;
-    vec![full, bare, late, no_grid, too_large, evidence]
+    let mut update = full.clone();
+    update.kind = "evidence_added";
+    update.joins = Some("YJS-2018-0042".into());
+    update.headline = "Thank you: we have added this to your submission YJS-2018-0042.".into();
+    update.changes = vec![
+        "David Okafor (yjs.manager@oxfordshire.example) confirmed the YOS sign-off.".into(),
+        "Quality Mark: not complete yet → provisionally met".into(),
+    ];
+    update.evidence.clear();
+    let mut carried = full.clone();
+    carried.carried = vec!["KS8 case study.pdf (sent with YJS-2018-0017)".into()];
+    vec![
+        full, bare, late, no_grid, too_large, evidence, update, carried,
+    ]
 }
 
 /// A digest with a line of every kind.

@@ -56,6 +56,13 @@ pub struct ReplyView {
     pub outcomes_by: Option<String>,
     /// The Quality Lead is within reach: say it will be verified by a call or a visit.
     pub quality_lead_call: bool,
+    /// For a message joined to a submission: what it changed (see `ReplyParams::changes`).
+    pub changes: Vec<String>,
+    /// Evidence from an earlier version still counted (see `ReplyParams::carried`).
+    pub carried: Vec<String>,
+    /// Show both awards criterion by criterion (a submission, or an update to one whose
+    /// grid was read).
+    pub show_awards: bool,
 }
 
 /// One statement as read.
@@ -147,6 +154,10 @@ fn headline(e: &Evaluation, kind: &str, joins: Option<&str>, revision: Revision)
             "Your email was too large for us to read; please send it again in smaller parts.".into()
         }
         "no_grid" => "We received your email, but could not read a scoring grid from it.".into(),
+        "evidence_added" if e.evidence.is_empty() => format!(
+            "Thank you: we have added this to your submission {}.",
+            joins.unwrap_or_default()
+        ),
         "evidence_added" => format!(
             "Thank you: we have added the evidence in this email to your submission {}.",
             joins.unwrap_or_default()
@@ -321,5 +332,8 @@ pub fn reply(e: &Evaluation, p: &ReplyParams, parts: Parts) -> ReplyView {
             .map(|d| d.strftime("%-d %B %Y").to_string()),
         quality_lead_call: e.grid.is_some()
             && e.quality_lead.provisional != Provisional::NotEligible,
+        changes: p.changes.to_vec(),
+        carried: p.carried.to_vec(),
+        show_awards: e.grid.is_some() && matches!(kind, "submission" | "evidence_added"),
     }
 }

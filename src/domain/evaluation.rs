@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 /// `submission`, `automatic` or `no_grid`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Classification {
     /// A grid was read.
     Submission,
@@ -146,7 +147,14 @@ pub struct Evaluation {
     pub quality_mark: Verdict,
     pub quality_lead: Verdict,
     pub problems: Vec<Problem>,
+    /// The sender's own words in the body (quoted parts and our earlier replies removed), cut
+    /// to [`NOTE_CHARS`]: what a later message in a thread says (a confirmation, a dispute).
+    #[serde(default)]
+    pub note: String,
 }
+
+/// The most of a body kept as [`Evaluation::note`].
+pub const NOTE_CHARS: usize = 4000;
 
 impl Evaluation {
     /// True when a problem with this code was found.

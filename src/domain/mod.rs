@@ -7,6 +7,7 @@
 pub mod case_study;
 pub mod eligibility;
 pub mod evaluation;
+pub mod followup;
 pub mod grid;
 pub mod panel;
 pub mod problem;
@@ -14,5 +15,7 @@ pub mod retention;
 pub mod roster;
 pub mod round;
 pub mod signoff;
+pub mod standing;
 pub mod statement;
+pub mod submission;
 pub mod table;

@@ -10,6 +10,9 @@ use crate::compose::digest::{
     AttentionLine, Counts, DigestView, SelfCheck, SubmissionLine, message,
 };
 
+use crate::domain::eligibility::Provisional;
+use crate::domain::evaluation::Classification;
+use crate::domain::problem::ProblemCode;
 use jiff::Timestamp;
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
@@ -141,27 +144,25 @@ pub fn queue(ctx: &Ctx, now: Timestamp, slot: Option<Timestamp>) -> Result<bool,
     Ok(true)
 }
 
-fn verdict_words(v: Option<&str>) -> String {
+fn verdict_words(v: Provisional) -> String {
     match v {
-        Some("eligible") => "eligible".into(),
-        Some("not_eligible") => "not eligible".into(),
-        Some("incomplete") => "incomplete".into(),
-        Some(other) => other.replace('_', " "),
-        None => "-".into(),
+        Provisional::Eligible => "eligible".into(),
+        Provisional::NotEligible => "not eligible".into(),
+        Provisional::Incomplete => "incomplete".into(),
     }
 }
 
 /// Problem codes that mean a file or the message could not be read as sent.
-const READING_PROBLEMS: [&str; 9] = [
-    "encrypted_attachment",
-    "corrupt_attachment",
-    "unsupported_format",
-    "unreadable_document",
-    "link_instead_of_attachment",
-    "ambiguous_grid",
-    "ambiguous_score",
-    "evaluation_timeout",
-    "malformed_message",
+const READING_PROBLEMS: [ProblemCode; 9] = [
+    ProblemCode::EncryptedAttachment,
+    ProblemCode::CorruptAttachment,
+    ProblemCode::UnsupportedFormat,
+    ProblemCode::UnreadableDocument,
+    ProblemCode::LinkInsteadOfAttachment,
+    ProblemCode::AmbiguousGrid,
+    ProblemCode::AmbiguousScore,
+    ProblemCode::EvaluationTimeout,
+    ProblemCode::MalformedMessage,
 ];
 
 /// What about this record needs a person, if anything.
@@ -169,21 +170,21 @@ fn attention(r: &Record) -> Option<(String, String)> {
     let first_problem = || {
         r.problems
             .first()
-            .map(|(_, d)| d.clone())
+            .map(|p| p.detail.clone())
             .unwrap_or_default()
     };
     if r.state == RecordState::Quarantined {
         let detail = r
             .problems
             .first()
-            .map(|(_, d)| d.clone())
+            .map(|p| p.detail.clone())
             .unwrap_or_else(|| format!("Evaluation failed {} times.", r.attempts));
         return Some(("Quarantined".into(), detail));
     }
-    if r.duplicate_of.is_some() || r.classification.as_deref() == Some("automatic") {
+    if r.duplicate_of.is_some() || r.classification == Some(Classification::Automatic) {
         return None;
     }
-    if r.classification.as_deref() == Some("no_grid") {
+    if r.classification == Some(Classification::NoGrid) {
         return Some(match &r.no_reply_reason {
             Some(reason) => ("For the team".into(), reason.clone()),
             None if r.partnership.is_none() => ("Unknown sender, no grid".into(), first_problem()),
@@ -193,12 +194,12 @@ fn attention(r: &Record) -> Option<(String, String)> {
     if r.partnership.is_none() {
         return Some(("Unknown sender".into(), first_problem()));
     }
-    if let Some((_, detail)) = r
+    if let Some(p) = r
         .problems
         .iter()
-        .find(|(code, _)| READING_PROBLEMS.contains(&code.as_str()))
+        .find(|p| READING_PROBLEMS.contains(&p.code))
     {
-        return Some(("Problems reading".into(), detail.clone()));
+        return Some(("Problems reading".into(), p.detail.clone()));
     }
     r.no_reply_reason
         .as_ref()
@@ -219,7 +220,6 @@ pub struct Built {
 pub fn view(ctx: &Ctx, now: Timestamp, first: u64, draw_charts: bool) -> Result<Built, StoreError> {
     let tz = &ctx.round.load().timezone;
     let local = |t: Timestamp, f: &str| t.to_zoned(tz.clone()).strftime(f).to_string();
-    let parse = |s: &str| s.parse::<Timestamp>().ok();
     let today = now.to_zoned(tz.clone()).date();
     let deadline_day = ctx.round.load().deadline.to_zoned(tz.clone()).date();
     let days_to_deadline = today
@@ -242,10 +242,15 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64, draw_charts: bool) -> Result<
         });
         match latest {
             Some(r) => {
+                let standing = ctx.standing(&r);
+                let (qm, ql) = (
+                    standing.quality_mark.provisional,
+                    standing.quality_lead.provisional,
+                );
                 counts.received += 1;
-                counts.quality_mark += usize::from(r.quality_mark.as_deref() == Some("eligible"));
-                counts.quality_lead += usize::from(r.quality_lead.as_deref() == Some("eligible"));
-                counts.incomplete += usize::from(r.quality_mark.as_deref() == Some("incomplete"));
+                counts.quality_mark += usize::from(qm == Provisional::Eligible);
+                counts.quality_lead += usize::from(ql == Provisional::Eligible);
+                counts.incomplete += usize::from(qm == Provisional::Incomplete);
                 counts.late += usize::from(r.on_time == Some(false));
             }
             None => chase.push(p.name.clone()),
@@ -259,8 +264,7 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64, draw_charts: bool) -> Result<
     let mut charts = Vec::new();
     let mut last_reference: std::collections::HashMap<String, String> = Default::default();
     for r in &records {
-        let is_submission =
-            r.classification.as_deref() == Some("submission") && r.duplicate_of.is_none();
+        let is_submission = r.is_submission() && r.duplicate_of.is_none();
         if is_submission && let Some(reference) = &r.reference {
             let partnership = r.partnership.as_deref().unwrap_or("");
             let roster = ctx.roster.load();
@@ -268,7 +272,7 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64, draw_charts: bool) -> Result<
             let name = part.map_or_else(|| "(unknown)".to_string(), |p| p.name.clone());
             let mut chart_cid = None;
             if draw_charts && charts.len() < MAX_CHARTS && !r.scores.is_empty() {
-                let (scores, _) = super::panel::scores_of(r);
+                let scores = r.typed_scores();
                 let baseline = part.and_then(|p| p.baseline.as_ref());
                 if let Ok(png) = crate::compose::chart::profile_png(&name, baseline, &scores) {
                     let cid = format!("chart-{reference}@yjsend");
@@ -276,19 +280,22 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64, draw_charts: bool) -> Result<
                     chart_cid = Some(cid);
                 }
             }
+            let standing = ctx.standing(r);
             // An earlier submission of the same partnership in this digest is replaced.
             let replaces = last_reference.insert(partnership.to_string(), reference.clone());
             submissions.push(SubmissionLine {
                 reference: reference.clone(),
                 partnership: name,
-                received: parse(&r.received_at)
-                    .map(|t| local(t, "%-d %b %H:%M"))
-                    .unwrap_or_default(),
-                quality_mark: verdict_words(r.quality_mark.as_deref()),
-                quality_lead: verdict_words(r.quality_lead.as_deref()),
-                signoff: r.signoff_verified,
+                received: local(r.received_at, "%-d %b %H:%M"),
+                quality_mark: verdict_words(standing.quality_mark.provisional),
+                quality_lead: verdict_words(standing.quality_lead.provisional),
+                signoff: standing.signoff.verified,
                 on_time: r.on_time,
-                problems: r.problems.iter().map(|(code, _)| code.clone()).collect(),
+                problems: r
+                    .all_problems(&standing)
+                    .iter()
+                    .map(|p| p.code.as_str().to_string())
+                    .collect(),
                 replaces,
                 chart_cid,
                 redesignation: part.is_some_and(|p| {
@@ -343,7 +350,7 @@ pub fn view(ctx: &Ctx, now: Timestamp, first: u64, draw_charts: bool) -> Result<
     let last_ok = ctx
         .store
         .meta_get("mailbox_last_ok")?
-        .and_then(|s| parse(&s));
+        .and_then(|s| s.parse::<Timestamp>().ok());
     let mut problems = Vec::new();
     match last_ok {
         None => problems.push("The mailbox has not been read yet.".to_string()),

@@ -4,16 +4,16 @@
 //! It reads no files, no clock and no network: the received time is an argument.
 
 use crate::domain::case_study::{self, EvidenceKind};
-use crate::domain::eligibility::{self, Input, Provisional};
 use crate::domain::evaluation::{
-    Classification, DeadlineStatus, Envelope, Evaluation, EvidenceItem, Grid, PartnershipRef,
-    TakenAs,
+    Classification, DeadlineStatus, Envelope, Evaluation, EvidenceItem, Grid, NOTE_CHARS,
+    PartnershipRef, TakenAs,
 };
 use crate::domain::grid::{self, GridFormat, GridRead};
 use crate::domain::problem::{Problem, ProblemCode};
-use crate::domain::roster::{Partnership, Roster};
+use crate::domain::roster::Roster;
 use crate::domain::round::Round;
-use crate::domain::signoff::{self, SignOff};
+use crate::domain::signoff;
+use crate::domain::standing;
 use crate::domain::statement::{Scores, StatementId};
 use crate::extract::authres::AuthVerdict;
 use crate::extract::message::{self, MailFacts};
@@ -129,7 +129,8 @@ pub fn evaluate(raw: &[u8], received_at: Option<Timestamp>, settings: &Settings)
         let detail = no_grid_detail(&files, &mut problems);
         problems.push(Problem::new(ProblemCode::NoGridFound, detail));
     }
-    shared_links(&facts, &our_marker, &mut problems);
+    let own_words = own_words(&facts, &our_marker);
+    shared_links(&own_words, &mut problems);
     if dmarc_failed {
         problems.push(Problem::new(
             ProblemCode::SenderAuthenticationFailed,
@@ -139,43 +140,34 @@ pub fn evaluate(raw: &[u8], received_at: Option<Timestamp>, settings: &Settings)
             ),
         ));
     }
-    partnership_problems(
+    let standing = standing::derive(&standing::Facts {
+        scores: grid.as_ref().map(|g| &g.scores),
         partnership,
-        &signoff,
         automatic,
-        facts.from.as_deref(),
-        &mut problems,
-    );
-    let baseline = partnership.and_then(|p| p.baseline.as_ref());
-    if let (Some(g), Some(base)) = (&grid, baseline) {
+        on_message: (signoff.la_send, signoff.yos),
+        dmarc_failed,
+        confirmed: &[],
+        case_studies: &evidence.linked,
+    });
+    if partnership.is_none() && !automatic {
+        problems.push(Problem::new(
+            ProblemCode::UnknownPartnership,
+            format!(
+                "The sender {} is not a lead of any partnership on our list, and the domain is not one of theirs.",
+                facts.from.as_deref().unwrap_or("(no From address)")
+            ),
+        ));
+    }
+    problems.extend(standing.partnership_problems);
+    if let (Some(g), Some(base)) = (&grid, partnership.and_then(|p| p.baseline.as_ref())) {
         baseline_mismatch(g, base, &mut problems);
     }
-    let input = Input {
-        scores: grid.as_ref().map(|g| &g.scores),
-        signoff,
-        partnership_known: partnership.is_some(),
-        dmarc_failed,
-        case_studies: &evidence.linked,
-        baseline,
-    };
-    let quality_mark = eligibility::quality_mark(&input);
-    let quality_lead = eligibility::quality_lead(&input);
-    // What only the Quality Lead asks for is a problem only when the Quality Lead is still
-    // within reach: a missing case study does not matter to a grid with a 6 in it.
-    if quality_lead.provisional != Provisional::NotEligible {
-        if let Some(g) = &grid {
-            case_studies_missing(&g.scores, &evidence.linked, &mut problems);
-        }
-        if let Some(p) = partnership.filter(|p| p.baseline.is_none()) {
-            problems.push(Problem::new(
-                ProblemCode::NoBaseline,
-                format!(
-                    "{} did not take part in the initial benchmarking, so there are no baseline scores on record for the Quality Lead.",
-                    p.name
-                ),
-            ));
-        }
-    }
+    problems.extend(standing.quality_lead_problems);
+    let (signoff, quality_mark, quality_lead) = (
+        standing.signoff,
+        standing.quality_mark,
+        standing.quality_lead,
+    );
     Evaluation {
         message_id: facts.message_id.clone(),
         subject: facts.subject.clone(),
@@ -209,6 +201,7 @@ pub fn evaluate(raw: &[u8], received_at: Option<Timestamp>, settings: &Settings)
             on_time: received_at.map(|t| settings.round.on_time(t)),
         },
         problems: dedupe(problems),
+        note: own_words.chars().take(NOTE_CHARS).collect(),
     }
 }
 
@@ -549,7 +542,8 @@ fn no_grid_detail(files: &[ReadFile], problems: &mut Vec<Problem>) -> String {
     }
 }
 
-fn shared_links(facts: &MailFacts, our_marker: &str, problems: &mut Vec<Problem>) {
+/// What the sender wrote in the body, without quoted parts or our earlier replies.
+fn own_words(facts: &MailFacts, our_marker: &str) -> String {
     let body = if facts.body_text.trim().is_empty() {
         facts
             .body_html
@@ -559,8 +553,11 @@ fn shared_links(facts: &MailFacts, our_marker: &str, problems: &mut Vec<Problem>
     } else {
         facts.body_text.clone()
     };
-    let own = text::own_words(&body, Some(our_marker));
-    let found = links::share_links(&own);
+    text::own_words(&body, Some(our_marker))
+}
+
+fn shared_links(own: &str, problems: &mut Vec<Problem>) {
+    let found = links::share_links(own);
     if !found.is_empty() {
         problems.push(Problem::new(
             ProblemCode::LinkInsteadOfAttachment,
@@ -568,54 +565,6 @@ fn shared_links(facts: &MailFacts, our_marker: &str, problems: &mut Vec<Problem>
                 "The email links to {} instead of attaching the file; we cannot open shared links, so please attach the files to the email.",
                 found.join(", ")
             ),
-        ));
-    }
-}
-
-fn partnership_problems(
-    partnership: Option<&Partnership>,
-    signoff: &SignOff,
-    automatic: bool,
-    from: Option<&str>,
-    problems: &mut Vec<Problem>,
-) {
-    if automatic {
-        return;
-    }
-    let Some(p) = partnership else {
-        problems.push(Problem::new(
-            ProblemCode::UnknownPartnership,
-            format!(
-                "The sender {} is not a lead of any partnership on our list, and the domain is not one of theirs.",
-                from.unwrap_or("(no From address)")
-            ),
-        ));
-        return;
-    };
-    let mut missing = Vec::new();
-    if !signoff.la_send {
-        missing.push(format!(
-            "the LA SEND lead ({})",
-            p.la_send_leads.join(" or ")
-        ));
-    }
-    if !signoff.yos {
-        missing.push(format!("the YOS lead ({})", p.yos_leads.join(" or ")));
-    }
-    if !missing.is_empty() {
-        problems.push(Problem::new(
-            ProblemCode::SignoffMissing,
-            format!(
-                "Joint sign-off needs both leads of {} on the email: {} is not on it.",
-                p.name,
-                missing.join(" and ")
-            ),
-        ));
-    }
-    if p.baseline.is_none() {
-        problems.push(Problem::new(
-            ProblemCode::NoBaseline,
-            format!("{} has no initial benchmarking scores on record.", p.name),
         ));
     }
 }
@@ -636,32 +585,6 @@ fn baseline_mismatch(grid: &Grid, baseline: &Scores, problems: &mut Vec<Problem>
                 "The baseline column in '{}' differs from the initial benchmarking scores on record ({}); the scores on record are used.",
                 grid.source,
                 differ.join("; ")
-            ),
-        ));
-    }
-}
-
-fn case_studies_missing(
-    scores: &Scores,
-    linked: &BTreeSet<StatementId>,
-    problems: &mut Vec<Problem>,
-) {
-    let without: Vec<StatementId> = scores
-        .iter()
-        .filter(|(s, v)| v.value() >= 8 && !linked.contains(s))
-        .map(|(s, _)| *s)
-        .collect();
-    if !without.is_empty() {
-        problems.push(Problem::new(
-            ProblemCode::CaseStudyMissing,
-            format!(
-                "No case study was found for {} {}, scored 8 or higher.",
-                if without.len() == 1 {
-                    "statement"
-                } else {
-                    "statements"
-                },
-                eligibility::list(&without)
             ),
         ));
     }

@@ -9,11 +9,12 @@
 use super::ports::{Mailbox, MailboxError, RawMessage};
 use super::reply_policy::{self, PolicyInput};
 use super::worker::WorkerError;
-use super::{Ctx, Evaluator, Tick};
+use super::{Ctx, Evaluator, Tick, follow_up};
 use crate::adapters::store::{NewOutgoing, Record, RecordState, StoreError};
 use crate::compose::reply::{self, ReplyParams};
-use crate::domain::evaluation::{Classification, Evaluation, TakenAs};
+use crate::domain::evaluation::{Classification, Evaluation};
 use crate::domain::problem::{Problem, ProblemCode};
+use crate::domain::standing::DERIVED_CODES;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -134,36 +135,14 @@ async fn prepare<M: Mailbox>(
         },
         None => {
             let hash = hex::encode(Sha256::digest(&message.bytes));
-            let record = Record {
-                id: 0,
-                ledger_key: key.clone(),
-                message_id: None,
+            let mut record = Record::received(
+                key.clone(),
                 hash,
-                received_at: crate::cli::report::rfc3339(message.received_at),
-                size: message.size,
-                attempts: u32::from(in_process(ctx)),
-                state: RecordState::Received,
-                reference: None,
-                from: None,
-                subject: None,
-                classification: None,
-                partnership: None,
-                scores: Default::default(),
-                quality_mark: None,
-                quality_lead: None,
-                on_time: None,
-                problems: vec![],
-                no_reply_reason: None,
-                duplicate_of: None,
-                signoff_verified: false,
-                signoff_confirmed_by: None,
-                added_evidence: Vec::new(),
-                signoff_leads: (false, false),
-                case_studies: Vec::new(),
-                corrections: Vec::new(),
-                round: Some(ctx.round.load().reference_prefix.clone()),
-                purged: false,
-            };
+                message.received_at,
+                message.size,
+                Some(ctx.round.load().reference_prefix.clone()),
+            );
+            record.attempts = u32::from(in_process(ctx));
             ctx.store.receive(record, &message.bytes)?
         }
     };
@@ -191,7 +170,7 @@ async fn evaluate_and_store<M: Mailbox>(
             );
             let mut r = record;
             r.problems
-                .push((ProblemCode::EvaluationTimeout.as_str().into(), detail));
+                .push(Problem::new(ProblemCode::EvaluationTimeout, detail));
             mailbox.quarantine(&message.key).await?;
             mark(ctx, r, RecordState::Quarantined).await?;
             return Ok(None);
@@ -213,7 +192,7 @@ async fn evaluate_and_store<M: Mailbox>(
             return Ok(None);
         }
     };
-    store_result(ctx, record, evaluation, now).map(Some)
+    store_result(ctx, record, evaluation, now).await.map(Some)
 }
 
 fn in_process(ctx: &Ctx) -> bool {
@@ -273,10 +252,10 @@ pub(crate) async fn evaluate_isolated(
 }
 
 /// Stores the evaluation and its reply in one transaction (the caller flushes).
-fn store_result(
+async fn store_result(
     ctx: &Ctx,
     mut record: Record,
-    evaluation: Evaluation,
+    mut evaluation: Evaluation,
     now: Timestamp,
 ) -> Result<Record, IntakeError> {
     summarise(&mut record, &evaluation);
@@ -284,12 +263,6 @@ fn store_result(
         .store
         .find_duplicate(evaluation.message_id.as_deref(), &record.hash)?
         .filter(|d| d.id != record.id);
-    let mut outgoing = Vec::new();
-    let mut reference = None;
-    let follow_up = match duplicate {
-        Some(_) => None,
-        None => follow_up(ctx, &mut record, &evaluation, now)?,
-    };
     if let Some(d) = duplicate {
         info!(
             key = record.ledger_key,
@@ -298,20 +271,45 @@ fn store_result(
         );
         record.duplicate_of = Some(d.id);
         record.no_reply_reason = Some("a repeat of a message already handled".into());
-    } else if let Some(joined) = follow_up {
-        // Evidence for an earlier submission: acknowledged under that submission's reference.
-        let mut input = policy_input(ctx, &evaluation, now)?;
-        input.in_our_thread = false;
-        match reply_policy::decide(&evaluation, input) {
-            Err(reason) => record.no_reply_reason = Some(reason),
-            Ok(()) => match build_reply(ctx, &evaluation, &joined, now, Some(&joined)) {
-                Ok(out) => outgoing.push(out),
-                Err(e) => {
-                    record.no_reply_reason = Some(format!("the reply could not be built: {e}"))
-                }
-            },
+        return Ok(ctx
+            .store
+            .complete(record, None, Vec::new(), None, now.as_second())?);
+    }
+    match follow_up::find(ctx, &evaluation)? {
+        follow_up::Found::Join(target, via) => {
+            return join(ctx, record, &evaluation, *target, via, now).await;
         }
-    } else if record.no_reply_reason.is_none() {
+        follow_up::Found::Outsider(reference) => {
+            warn!(
+                key = record.ledger_key,
+                reference,
+                "A message names a submission's reference but is not from its partnership; read on its own."
+            );
+            record.problems.push(Problem::new(
+                ProblemCode::UnknownPartnership,
+                format!(
+                    "This email names {reference} in its subject, but it is not from that partnership's leads or domain, so it was not added to that submission."
+                ),
+            ));
+        }
+        follow_up::Found::OtherThread | follow_up::Found::None => {}
+    }
+    let mut carried = Vec::new();
+    if evaluation.classification == Classification::Submission
+        && let Some(p) = &evaluation.partnership
+        && let Some(earlier) = ctx.store.latest_submission(&p.id)?
+        && earlier.round == record.round
+        && earlier.id != record.id
+    {
+        carried = follow_up::carry_evidence(&mut record, &earlier);
+        if !carried.is_empty() {
+            let standing = ctx.standing(&record);
+            follow_up::overlay(&mut evaluation, &record, &standing);
+        }
+    }
+    let mut outgoing = Vec::new();
+    let mut reference = None;
+    if record.no_reply_reason.is_none() {
         match reply_policy::decide(&evaluation, policy_input(ctx, &evaluation, now)?) {
             Err(reason) => {
                 info!(key = record.ledger_key, reason, "No automatic reply.");
@@ -321,7 +319,11 @@ fn store_result(
                 let r = ctx
                     .store
                     .peek_reference(&ctx.round.load().reference_prefix)?;
-                match build_reply(ctx, &evaluation, &r, now, None) {
+                let extra = Extra {
+                    carried: &carried,
+                    ..Extra::default()
+                };
+                match build_reply_with(ctx, &evaluation, &r, now, extra) {
                     Ok(out) => {
                         outgoing.push(out);
                         reference = Some(r);
@@ -336,55 +338,108 @@ fn store_result(
     }
     let sender = evaluation.from.clone().unwrap_or_default();
     let replying = !outgoing.is_empty();
-    let mut record = ctx
-        .store
-        .complete(record, reference.as_deref(), outgoing, now.as_second())?;
-    // The panel's side: a submission opens or joins its case; a message in the thread of a
-    // case waiting for information is the answer.
-    if record.duplicate_of.is_none() {
-        if evaluation.classification == Classification::Submission {
-            super::panel::on_submission(ctx, &record, now.as_second())?;
-        } else if let Some(case_ref) = panel_answer(ctx, &evaluation, &record, now)? {
-            record.no_reply_reason = Some(format!(
-                "an answer to the panel's request for information on {case_ref}: added to its case"
-            ));
-            ctx.store.update(&record)?;
-        }
+    let record = ctx.store.complete(
+        record,
+        reference.as_deref(),
+        outgoing,
+        None,
+        now.as_second(),
+    )?;
+    // The panel's side: a submission opens or joins its case.
+    if evaluation.classification == Classification::Submission {
+        super::panel::on_submission(ctx, &record, now.as_second())?;
     }
     if replying {
-        let since = now.as_second() - ctx.window_hours * 3600;
-        ctx.store
-            .sender_replies(&sender, since, now.as_second(), true)?;
+        count_reply(ctx, &sender, now)?;
     }
     Ok(record)
 }
 
-/// Lands a message on the case whose request for information it answers (it replies in the
-/// thread of the case's submission). Returns the case's reference.
-fn panel_answer(
+fn count_reply(ctx: &Ctx, sender: &str, now: Timestamp) -> Result<(), StoreError> {
+    let since = now.as_second() - ctx.window_hours * 3600;
+    ctx.store
+        .sender_replies(sender, since, now.as_second(), true)?;
+    Ok(())
+}
+
+/// Joins a grid-less message to the submission it belongs to, saves both in one transaction
+/// with the acknowledgement (when one is due), and lands an answer on the panel's case.
+async fn join(
     ctx: &Ctx,
+    mut record: Record,
     e: &Evaluation,
-    record: &Record,
+    target: Record,
+    via: follow_up::Via,
     now: Timestamp,
-) -> Result<Option<String>, StoreError> {
-    for id in e
-        .envelope
-        .in_reply_to
-        .iter()
-        .chain(e.envelope.references.iter().rev())
-    {
-        if let Some(submission) = ctx.store.answered_by(id)? {
-            let answer = record
-                .message_id
-                .clone()
-                .unwrap_or_else(|| record.ledger_key.clone());
-            if super::panel::on_answer(ctx, &submission, &answer, now.as_second())? {
-                return Ok(submission.reference);
-            }
-            return Ok(None);
+) -> Result<Record, IntakeError> {
+    let answers_panel = waiting_for_answer(ctx, &target)?;
+    let joining = follow_up::join(ctx, &mut record, e, target, via, answers_panel);
+    let target = joining.target;
+    let reference = target.reference.clone().unwrap_or_default();
+    let mut outgoing = Vec::new();
+    if joining.acknowledge {
+        let mut input = policy_input(ctx, e, now)?;
+        // A message in our thread is answered here: it added something to a submission.
+        input.in_our_thread = false;
+        match reply_policy::decide(e, input) {
+            Err(reason) => record.no_reply_reason = Some(reason),
+            Ok(()) => match follow_up::current_view(ctx, &target, &joining.after).await {
+                Some(mut view) => {
+                    // Threaded under the message being acknowledged, to the right people.
+                    view.message_id = e.message_id.clone();
+                    view.subject = e.subject.clone().or(view.subject);
+                    view.envelope.references = e.envelope.references.clone();
+                    view.envelope.reply_to = Vec::new();
+                    view.evidence = e.evidence.clone();
+                    let to = follow_up::recipients(ctx, e, &target);
+                    let extra = Extra {
+                        joins: Some(&reference),
+                        changes: &joining.changes,
+                        to: Some(&to),
+                        ..Extra::default()
+                    };
+                    match build_reply_with(ctx, &view, &reference, now, extra) {
+                        Ok(out) => outgoing.push(out),
+                        Err(err) => {
+                            record.no_reply_reason =
+                                Some(format!("the reply could not be built: {err}"))
+                        }
+                    }
+                }
+                None => {
+                    record.no_reply_reason = Some(format!(
+                        "joined to {reference}; its message could not be read again for an acknowledgement"
+                    ))
+                }
+            },
         }
     }
-    Ok(None)
+    let replying = !outgoing.is_empty();
+    let record = ctx
+        .store
+        .complete(record, None, outgoing, Some(&target), now.as_second())?;
+    if answers_panel {
+        let answer = record
+            .message_id
+            .clone()
+            .unwrap_or_else(|| record.ledger_key.clone());
+        super::panel::on_answer(ctx, &target, &answer, now.as_second())?;
+    }
+    if replying {
+        count_reply(ctx, e.from.as_deref().unwrap_or(""), now)?;
+    }
+    Ok(record)
+}
+
+/// Whether the submission's case waits for the partnership's answer to the panel.
+fn waiting_for_answer(ctx: &Ctx, target: &Record) -> Result<bool, StoreError> {
+    let Some(reference) = &target.reference else {
+        return Ok(false);
+    };
+    Ok(ctx
+        .store
+        .case(reference)?
+        .is_some_and(|c| c.state == crate::domain::panel::case::CaseState::WaitingForInfo))
 }
 
 fn policy_input(ctx: &Ctx, e: &Evaluation, now: Timestamp) -> Result<PolicyInput, StoreError> {
@@ -410,30 +465,37 @@ fn policy_input(ctx: &Ctx, e: &Evaluation, now: Timestamp) -> Result<PolicyInput
     })
 }
 
-pub(crate) fn build_reply(
-    ctx: &Ctx,
-    e: &Evaluation,
-    reference: &str,
-    now: Timestamp,
-    joins: Option<&str>,
-) -> Result<NewOutgoing, crate::compose::reply::ComposeError> {
-    build_reply_as(ctx, e, reference, now, joins, reply::Revision::None)
+/// What a reply may carry besides its evaluation.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Extra<'a> {
+    /// The submission a joined message was added to.
+    pub joins: Option<&'a str>,
+    /// What a joined message changed.
+    pub changes: &'a [String],
+    /// Evidence counted from an earlier version.
+    pub carried: &'a [String],
+    /// Who it goes to, when not the message's sender (a joined message from someone who is
+    /// not a lead: the roster leads).
+    pub to: Option<&'a [String]>,
+    pub revision: reply::Revision,
 }
 
-/// [`build_reply`], or a reply sent again after a correction or a re-reading (`revision`).
-pub(crate) fn build_reply_as(
+/// The reply to a message, with what a follow-up, a new version, a correction or a re-reading
+/// adds.
+pub(crate) fn build_reply_with(
     ctx: &Ctx,
     e: &Evaluation,
     reference: &str,
     now: Timestamp,
-    joins: Option<&str>,
-    revision: reply::Revision,
+    extra: Extra,
 ) -> Result<NewOutgoing, crate::compose::reply::ComposeError> {
     let roster = ctx.roster.load();
     let partnership = e.partnership.as_ref().and_then(|p| roster.get(&p.id));
     let leads: Vec<String> = partnership.map(|p| p.leads()).unwrap_or_default();
     let earlier = match (&e.partnership, e.classification) {
-        (Some(p), Classification::Submission) if revision == reply::Revision::None => {
+        (Some(p), Classification::Submission)
+            if extra.revision == reply::Revision::None && extra.joins.is_none() =>
+        {
             ctx.store.latest_submission(&p.id).ok().flatten()
         }
         _ => None,
@@ -442,7 +504,7 @@ pub(crate) fn build_reply_as(
     // filled with their baseline (senders not on the roster get no attachments).
     let template = match partnership {
         Some(part)
-            if joins.is_none()
+            if extra.joins.is_none()
                 && e.classification == Classification::NoGrid
                 && !e.has_problem(ProblemCode::MessageTooLarge) =>
         {
@@ -452,6 +514,16 @@ pub(crate) fn build_reply_as(
         }
         _ => None,
     };
+    let mut addressed;
+    let e = match extra.to {
+        Some(to) if !to.is_empty() => {
+            addressed = e.clone();
+            addressed.from = to.first().cloned();
+            addressed.envelope.reply_to = to.to_vec();
+            &addressed
+        }
+        _ => e,
+    };
     let params = ReplyParams {
         from: &ctx.from,
         reference,
@@ -459,11 +531,13 @@ pub(crate) fn build_reply_as(
         round: &ctx.round.load(),
         leads: &leads,
         replaces: earlier.as_ref().and_then(|r| r.reference.as_deref()),
-        joins,
+        joins: extra.joins,
         baseline: partnership.and_then(|part| part.baseline.as_ref()),
         previous: earlier.as_ref().map(|r| &r.scores),
         template: template.as_deref(),
-        revision,
+        revision: extra.revision,
+        changes: extra.changes,
+        carried: extra.carried,
     };
     let built = reply::build(e, &params, &ctx.wording)?;
     let envelope_from = ctx.own_addresses.first().cloned().unwrap_or_default();
@@ -476,104 +550,14 @@ pub(crate) fn build_reply_as(
     })
 }
 
-/// A grid-less message from a known partnership that belongs to its current submission: the
-/// other lead confirming the sign-off in our thread, or evidence sent separately (in our
-/// thread, or within `evidence_window_days`). Updates that submission and returns its
-/// reference when there is evidence to acknowledge; a confirmation alone gets no reply (it
-/// goes to the team) and is noted on this message's record.
-fn follow_up(
-    ctx: &Ctx,
-    record: &mut Record,
-    e: &Evaluation,
-    now: Timestamp,
-) -> Result<Option<String>, StoreError> {
-    if e.classification != Classification::NoGrid {
-        return Ok(None);
-    }
-    let Some(p) = &e.partnership else {
-        return Ok(None);
-    };
-    let mut target = None;
-    let mut in_thread = false;
-    for id in e
-        .envelope
-        .in_reply_to
-        .iter()
-        .chain(e.envelope.references.iter().rev())
-    {
-        if let Some(r) = ctx.store.answered_by(id)? {
-            in_thread = true;
-            if r.partnership.as_deref() == Some(p.id.as_str())
-                && r.classification.as_deref() == Some("submission")
-            {
-                target = Some(r);
-            }
-            break;
-        }
-    }
-    if target.is_none() {
-        let window = ctx.evidence_window_days * 86_400;
-        target = ctx.store.latest_submission(&p.id)?.filter(|r| {
-            r.received_at
-                .parse::<Timestamp>()
-                .is_ok_and(|t| now.as_second() - t.as_second() <= window)
-        });
-    }
-    let Some(mut target) = target else {
-        return Ok(None);
-    };
-    let Some(target_ref) = target.reference.clone() else {
-        return Ok(None);
-    };
-    let sender = e.from.clone().unwrap_or_default();
-    let lead = ctx
-        .roster
-        .load()
-        .get(&p.id)
-        .is_some_and(|part| part.is_lead(&sender));
-    let dmarc_failed =
-        e.has_problem(crate::domain::problem::ProblemCode::SenderAuthenticationFailed);
-    let mut changed = false;
-    if in_thread && lead && !dmarc_failed && !target.signoff_verified {
-        target.signoff_verified = true;
-        target.signoff_confirmed_by = Some(sender.clone());
-        record.no_reply_reason = Some(format!(
-            "{sender} confirms the joint sign-off of {target_ref} (for the team)"
-        ));
-        changed = true;
-    }
-    let evidence: Vec<String> = e
-        .evidence
-        .iter()
-        .filter(|i| {
-            matches!(
-                i.taken_as,
-                TakenAs::CaseStudy(_) | TakenAs::CaseStudyUnlinked | TakenAs::WitnessTestimony
-            )
-        })
-        .map(|i| i.path.clone())
-        .collect();
-    let has_evidence = !evidence.is_empty();
-    if has_evidence && !target.added_evidence.iter().any(|(id, _)| *id == record.id) {
-        target.added_evidence.push((record.id, evidence));
-        changed = true;
-    }
-    if changed {
-        info!(
-            submission = target_ref,
-            "Follow-up joined to its submission."
-        );
-        ctx.store.update(&target)?;
-    }
-    Ok(has_evidence.then_some(target_ref))
-}
-
-/// Copies what the team and the digest need from the evaluation into the record.
+/// Copies the facts of the evaluation into the record. The verdicts are not copied: they are
+/// derived from these facts (and from whatever is joined to the record later). Evidence that
+/// came with other messages (joined, or carried from an earlier version) is kept.
 pub(crate) fn summarise(record: &mut Record, e: &Evaluation) {
     record.message_id = e.message_id.clone();
     record.from = e.from.clone();
     record.subject = e.subject.clone();
-    record.classification = Some(e.classification.as_str().into());
+    record.classification = Some(e.classification);
     record.partnership = e.partnership.as_ref().map(|p| p.id.clone());
     record.scores = e
         .grid
@@ -585,20 +569,17 @@ pub(crate) fn summarise(record: &mut Record, e: &Evaluation) {
                 .collect()
         })
         .unwrap_or_default();
-    record.quality_mark = Some(e.quality_mark.provisional.as_str().into());
-    record.quality_lead = Some(e.quality_lead.provisional.as_str().into());
     record.on_time = e.deadline.on_time;
-    record.signoff_verified = e.signoff.verified;
     record.signoff_leads = (e.signoff.la_send, e.signoff.yos);
-    record.case_studies = e
-        .case_studies
-        .keys()
-        .map(|s| s.as_str().to_string())
-        .collect();
+    let id = record.id;
+    record.evidence.retain(|f| f.record_id != id);
+    let own = follow_up::evidence_of(e, id);
+    record.evidence.splice(0..0, own);
     record.problems = e
         .problems
         .iter()
-        .map(|Problem { code, detail }| (code.as_str().to_string(), detail.clone()))
+        .filter(|p| !DERIVED_CODES.contains(&p.code))
+        .cloned()
         .collect();
 }
 

@@ -5,6 +5,7 @@ pub mod alert;
 pub mod delivery;
 pub mod digest;
 pub mod evaluate;
+pub mod follow_up;
 pub mod guards;
 pub mod intake;
 pub mod panel;
@@ -74,6 +75,31 @@ pub struct Ctx {
     /// Asks the daemon to stop and start itself again (after a retention purge, so that the
     /// store is rewritten before it carries on).
     pub restart: tokio::sync::Notify,
+}
+
+impl Ctx {
+    /// Where a record stands now: derived from its facts against the live round and roster
+    /// (see [`crate::domain::submission::Record::standing`]).
+    pub fn standing(
+        &self,
+        record: &crate::domain::submission::Record,
+    ) -> crate::domain::standing::Standing {
+        let roster = self.roster.load();
+        let round = self.round.load();
+        record.standing(self.judge(&roster, &round))
+    }
+
+    /// The live round and roster as a [`crate::domain::submission::Judge`].
+    pub fn judge<'a>(
+        &self,
+        roster: &'a Roster,
+        round: &'a Round,
+    ) -> crate::domain::submission::Judge<'a> {
+        crate::domain::submission::Judge {
+            roster,
+            round: &round.reference_prefix,
+        }
+    }
 }
 
 /// Where messages are evaluated: in a worker process with limits (the daemon), or on a thread

@@ -86,6 +86,7 @@ mod tests {
             quality_mark: v.clone(),
             quality_lead: v,
             problems: vec![],
+            note: String::new(),
         }
     }
 

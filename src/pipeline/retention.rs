@@ -10,7 +10,7 @@ use crate::adapters::store::{AuditEntry, PurgeReport, Store, StoreError};
 use crate::domain::retention::{Held, Policy, round_of_reference};
 use jiff::Timestamp;
 use std::path::PathBuf;
-use tracing::{info, warn};
+use tracing::info;
 
 /// Meta key: "UNIX-SECONDS RECORDS" of the last purge, for the digest.
 pub const LAST_PURGE: &str = "retention:last_purge";
@@ -68,13 +68,7 @@ pub async fn apply(
         if r.purged {
             continue;
         }
-        let Ok(received_at) = r.received_at.parse::<Timestamp>() else {
-            warn!(
-                record = r.id,
-                "A record with an unreadable receipt time is kept."
-            );
-            continue;
-        };
+        let received_at = r.received_at;
         let held = Held {
             round: r
                 .round
@@ -94,7 +88,10 @@ pub async fn apply(
     }
     // Only what the records themselves hold: an address's reply counter or audit lines about
     // a current submission are not this purge's to touch.
-    let report = ctx.store.erase(&due, &[], false)?;
+    let roster = ctx.roster.load();
+    let report = ctx
+        .store
+        .erase(&due, &[], false, ctx.judge(&roster, &round))?;
     ctx.store.audit(&AuditEntry {
         at: now.as_second(),
         who: "yjsend (retention)".into(),

@@ -387,7 +387,7 @@ async fn report(State(s): State<Shared>, Authed(m): Authed) -> Result<Response, 
     let round = s.ctx.round.load();
     let bytes = panel::report(
         &s.ctx.store,
-        &round.name,
+        &round,
         &s.ctx.roster.load(),
         Some(&round.reference_prefix),
     )
@@ -420,11 +420,12 @@ async fn reevaluate(
     durable(&s).await?;
     let record = panel::record(&s.ctx, &reference)
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let standing = record.as_ref().map(|r| s.ctx.standing(r));
     Ok(Json(json!({
         "reference": reference,
         "partnership": record.as_ref().and_then(|r| r.partnership.clone()),
-        "quality_mark": record.as_ref().and_then(|r| r.quality_mark.clone()),
-        "quality_lead": record.as_ref().and_then(|r| r.quality_lead.clone()),
+        "quality_mark": standing.as_ref().map(|s| s.quality_mark.provisional.as_str()),
+        "quality_lead": standing.as_ref().map(|s| s.quality_lead.provisional.as_str()),
         "reply_sent": send,
     }))
     .into_response())

@@ -74,12 +74,21 @@ impl Store {
                 Ok(Some(buf))
             };
         let mut n = 0u64;
+        // A new store is marked with the current schema when opened; a backup made by an
+        // earlier release carries no schema key, and its records are upgraded once loaded.
+        store.meta.remove(super::upgrade::SCHEMA_KEY)?;
+        let mut schema_in_backup = false;
         while let Some(name) = read_part(&mut z)? {
             let (Some(k), Some(v)) = (read_part(&mut z)?, read_part(&mut z)?) else {
                 return Err(bad("the backup is cut short".into()));
             };
+            schema_in_backup |= name == b"meta" && k == super::upgrade::SCHEMA_KEY.as_bytes();
             store.db.open_tree(&name)?.insert(k, v)?;
             n += 1;
+        }
+        if !schema_in_backup {
+            // The backup file itself is the copy kept of what was restored.
+            store.upgrade_schema(None)?;
         }
         // sled's id generator starts again in the new store: new ids must start above every
         // id restored, or a new record, reply or audit line would overwrite an old one.

@@ -7,13 +7,14 @@
 
 mod backup;
 mod privacy;
+mod upgrade;
 pub use privacy::{Held, PurgeReport};
+pub use upgrade::{SCHEMA, backup_path as upgrade_backup_path};
 
 use crate::domain::panel::case::Case;
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
-use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A store failure: intake stops and the team is alerted rather than carrying on half-written.
@@ -44,74 +45,7 @@ impl From<TransactionError<StoreError>> for StoreError {
     }
 }
 
-/// Where a message is in its handling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordState {
-    /// Stored; evaluation not finished (a crash here is retried, then quarantined).
-    Received,
-    /// Evaluated and its replies queued; not yet moved out of the intake folder.
-    Evaluated,
-    /// Moved to the processed folder.
-    Done,
-    /// Failed repeatedly; moved to the quarantine folder, on the team's attention list.
-    Quarantined,
-}
-
-/// One received message and what was made of it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Record {
-    pub id: u64,
-    pub ledger_key: String,
-    pub message_id: Option<String>,
-    /// Hex SHA-256 of the raw message.
-    pub hash: String,
-    pub received_at: String,
-    pub size: u64,
-    /// Evaluations started; counted before each, so a message that kills the process is seen.
-    pub attempts: u32,
-    pub state: RecordState,
-    /// The reference quoted to the partnership (YJS-2018-0042), for answered submissions.
-    pub reference: Option<String>,
-    pub from: Option<String>,
-    pub subject: Option<String>,
-    pub classification: Option<String>,
-    pub partnership: Option<String>,
-    pub scores: BTreeMap<String, u8>,
-    pub quality_mark: Option<String>,
-    pub quality_lead: Option<String>,
-    pub on_time: Option<bool>,
-    pub problems: Vec<(String, String)>,
-    /// Why no reply was sent, when none was (automatic mail, the sender cap, our own address).
-    pub no_reply_reason: Option<String>,
-    /// This message repeats an earlier one (same Message-ID or same bytes): that record's id.
-    pub duplicate_of: Option<u64>,
-    /// Joint sign-off verified, on the message itself or by the other lead's confirmation.
-    #[serde(default)]
-    pub signoff_verified: bool,
-    /// The lead whose reply in our thread completed the sign-off.
-    #[serde(default)]
-    pub signoff_confirmed_by: Option<String>,
-    /// Evidence that arrived later in separate emails: (their record id, file paths).
-    #[serde(default)]
-    pub added_evidence: Vec<(u64, Vec<String>)>,
-    /// Which leads were on the message (LA SEND, YOS): what a recomputed verdict needs.
-    #[serde(default)]
-    pub signoff_leads: (bool, bool),
-    /// Statements with a case study linked to them.
-    #[serde(default)]
-    pub case_studies: Vec<String>,
-    /// Corrections by the team: (who, when, reason), newest last.
-    #[serde(default)]
-    pub corrections: Vec<(String, i64, String)>,
-    /// The reference prefix of the round in force when it arrived (`YJS-2018`): what
-    /// retention counts from.
-    #[serde(default)]
-    pub round: Option<String>,
-    /// Its personal data has been purged (retention or erasure): only figures remain.
-    #[serde(default)]
-    pub purged: bool,
-}
+pub use crate::domain::submission::{Record, RecordState};
 
 /// Delivery state of an outgoing message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -295,6 +229,7 @@ impl Store {
             ..store
         };
         store.index_pending()?;
+        store.upgrade_schema(Some(&upgrade::backup_path(path)))?;
         Ok(store)
     }
 
@@ -401,11 +336,14 @@ impl Store {
     /// given. Returns the record as stored.
     /// `expected_reference` is the reference the caller rendered into the reply (from
     /// [`Store::peek_reference`]); the transaction aborts if another writer took it meanwhile.
+    /// `joined_to` is the submission this message was joined to, saved in the same
+    /// transaction so a crash never leaves the one without the other.
     pub fn complete(
         &self,
         mut record: Record,
         expected_reference: Option<&str>,
         outgoing: Vec<NewOutgoing>,
+        joined_to: Option<&Record>,
         now: i64,
     ) -> Result<Record, StoreError> {
         let ids: Vec<u64> = outgoing
@@ -440,9 +378,7 @@ impl Store {
                         }
                         meta.insert(key.as_bytes(), &be(next))?;
                         record.reference = Some(reference);
-                        if let (Some(p), Some("submission")) =
-                            (&record.partnership, record.classification.as_deref())
-                        {
+                        if let (Some(p), true) = (&record.partnership, record.is_submission()) {
                             meta.insert(format!("latest:{p}").as_bytes(), &be(record.id))?;
                         }
                     }
@@ -475,6 +411,9 @@ impl Store {
                         pending.insert(&be(*oid), &[])?;
                     }
                     records.insert(&id, encode(&record))?;
+                    if let Some(target) = joined_to {
+                        records.insert(&be(target.id), encode(target))?;
+                    }
                     Ok::<_, ConflictableTransactionError<StoreError>>(record)
                 },
             )?;
@@ -747,6 +686,24 @@ impl Store {
     /// True when `message_id` is one of the messages we sent (an answer in our thread).
     pub fn is_ours(&self, message_id: &str) -> Result<bool, StoreError> {
         Ok(self.meta.contains_key(format!("ours:{message_id}"))?)
+    }
+
+    /// The record of a message we received with this Message-ID (a partnership's own earlier
+    /// message, which a later one of theirs may answer).
+    pub fn record_by_message_id(&self, message_id: &str) -> Result<Option<Record>, StoreError> {
+        match self.by_message_id.get(message_id)? {
+            Some(id) => self.record(from_be(&id).unwrap_or(0)),
+            None => Ok(None),
+        }
+    }
+
+    /// The submission quoted to a partnership under `reference` (the newest record with it).
+    pub fn record_by_reference(&self, reference: &str) -> Result<Option<Record>, StoreError> {
+        Ok(self
+            .records()?
+            .into_iter()
+            .filter(|r| r.reference.as_deref() == Some(reference))
+            .max_by_key(|r| r.id))
     }
 
     /// The record our message `message_id` answered (for a message in one of our threads).

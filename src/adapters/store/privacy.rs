@@ -4,6 +4,7 @@
 //! every free text are deleted, and the store is rewritten so the bytes leave the files too.
 
 use super::{AuditEntry, OutboxItem, Record, Store, StoreError, be, decode, encode};
+use crate::domain::submission::Judge;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -83,11 +84,14 @@ impl Store {
     /// Deletes the personal data of these records (keeping their anonymous figures), of the
     /// replies to them, of audit entries naming them, and `senders`' reply counters. With
     /// `dry_run`, only reports.
+    /// The verdicts are frozen first (`judge`: the live round's roster), since the facts they
+    /// are derived from go.
     pub fn erase(
         &self,
         ids: &[u64],
         senders: &[String],
         dry_run: bool,
+        judge: Judge,
     ) -> Result<PurgeReport, StoreError> {
         let mut report = PurgeReport::default();
         let mut refs = Vec::new();
@@ -113,23 +117,29 @@ impl Store {
             if let Some(mid) = &r.message_id {
                 self.by_message_id.remove(mid.as_bytes())?;
             }
+            if r.snapshot.is_none() {
+                let standing = r.standing(judge);
+                r.freeze(
+                    &standing,
+                    "Personal data purged; the verdicts are as they stood then.",
+                );
+            }
             r.purged = true;
             r.message_id = None;
             r.from = None;
             r.subject = None;
-            r.problems = r
-                .problems
-                .iter()
-                .map(|(code, _)| (code.clone(), String::new()))
-                .collect();
+            for p in &mut r.problems {
+                p.detail.clear();
+            }
             r.no_reply_reason = None;
-            r.signoff_confirmed_by = None;
-            r.added_evidence.clear();
-            r.corrections = r
-                .corrections
-                .iter()
-                .map(|(_, at, _)| (String::new(), *at, String::new()))
-                .collect();
+            r.evidence.clear();
+            for j in &mut r.joined {
+                j.from = None;
+            }
+            for c in &mut r.corrections {
+                c.by.clear();
+                c.reason.clear();
+            }
             self.records.insert(be(*id), encode(&r))?;
         }
         for entry in self.outbox.iter() {
@@ -176,12 +186,12 @@ impl Store {
         Ok(report)
     }
 
-    /// The records received before `before` (RFC 3339 dates compare as text).
-    pub fn records_before(&self, before: &str) -> Result<Vec<Record>, StoreError> {
+    /// The records received before `before`.
+    pub fn records_before(&self, before: jiff::Timestamp) -> Result<Vec<Record>, StoreError> {
         Ok(self
             .records()?
             .into_iter()
-            .filter(|r| r.received_at.as_str() < before)
+            .filter(|r| r.received_at < before)
             .collect())
     }
 

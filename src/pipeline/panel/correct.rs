@@ -4,57 +4,52 @@
 
 use super::{Ctx, PanelError, audit, on_submission, record_by_reference};
 use crate::adapters::store::{Record, StoreError};
+use crate::domain::evaluation::Classification;
 use crate::domain::panel::case::CaseError;
 use crate::domain::panel::members::{Member, Role};
-use crate::domain::statement::{Score, Scores, StatementId};
+use crate::domain::problem::ProblemCode;
+use crate::domain::standing::Standing;
+use crate::domain::statement::{Scores, StatementId};
+use crate::domain::submission::CorrectionNote;
 use tracing::warn;
 
-/// The provisional verdicts (with their criteria) for a record's scores and linked case
-/// studies, by the same rules as intake.
+/// Where a record would stand with these scores and these statements linked to a case
+/// study, by the same rules as intake (what the correction form previews).
 pub fn judge(
     ctx: &Ctx,
     record: &Record,
     scores: &Scores,
     linked: &std::collections::BTreeSet<StatementId>,
-) -> (
-    crate::domain::eligibility::Verdict,
-    crate::domain::eligibility::Verdict,
-) {
-    use crate::domain::eligibility::{Input, quality_lead, quality_mark};
-    use crate::domain::signoff::SignOff;
-    let roster = ctx.roster.load();
-    let part = record.partnership.as_deref().and_then(|p| roster.get(p));
-    let input = Input {
-        scores: Some(scores),
-        signoff: SignOff {
-            la_send: record.signoff_leads.0,
-            yos: record.signoff_leads.1,
-            verified: record.signoff_verified,
-        },
-        partnership_known: part.is_some(),
-        dmarc_failed: record
+) -> Standing {
+    let mut r = record.clone();
+    apply(&mut r, scores, linked);
+    ctx.standing(&r)
+}
+
+/// Puts the team's reading into a record: its scores, and the statements with a case study
+/// among the evidence it holds now (later evidence still adds to them).
+fn apply(record: &mut Record, scores: &Scores, linked: &std::collections::BTreeSet<StatementId>) {
+    record.scores = scores
+        .iter()
+        .map(|(s, v)| (s.as_str().to_string(), v.value()))
+        .collect();
+    let seen = record
+        .evidence
+        .iter()
+        .map(|f| f.record_id)
+        .max()
+        .unwrap_or(0);
+    record.team_case_studies = Some((seen.max(record.id), linked.iter().copied().collect()));
+    if !scores.is_empty() {
+        record
             .problems
-            .iter()
-            .any(|(code, _)| code == "sender_authentication_failed"),
-        case_studies: linked,
-        baseline: part.and_then(|p| p.baseline.as_ref()),
-    };
-    (quality_mark(&input), quality_lead(&input))
+            .retain(|p| p.code != ProblemCode::NoGridFound);
+    }
 }
 
 /// A record's scores and linked case studies as the core's types.
 pub fn scores_of(record: &Record) -> (Scores, std::collections::BTreeSet<StatementId>) {
-    let scores = record
-        .scores
-        .iter()
-        .filter_map(|(k, v)| Some((StatementId::from_key(k)?, Score::new(*v)?)))
-        .collect();
-    let linked = record
-        .case_studies
-        .iter()
-        .filter_map(|k| StatementId::from_key(k))
-        .collect();
-    (scores, linked)
+    (record.typed_scores(), record.case_study_statements())
 }
 
 /// A correction by the team: the scores as they should have been read, the statements with a
@@ -90,7 +85,6 @@ pub async fn correct(
     let roster = ctx.roster.load();
     let part = record.partnership.as_deref().and_then(|p| roster.get(p));
     let linked: std::collections::BTreeSet<StatementId> = c.case_studies.iter().copied().collect();
-    let (qm, ql) = judge(ctx, &record, &c.scores, &linked);
     let before: Vec<String> = StatementId::ALL
         .iter()
         .map(|s| {
@@ -104,22 +98,16 @@ pub async fn correct(
             )
         })
         .collect();
-    record.scores = c
-        .scores
-        .iter()
-        .map(|(s, v)| (s.as_str().to_string(), v.value()))
-        .collect();
-    record.case_studies = linked.iter().map(|s| s.as_str().to_string()).collect();
-    record.quality_mark = Some(qm.provisional.as_str().into());
-    record.quality_lead = Some(ql.provisional.as_str().into());
-    record.problems.retain(|(code, _)| code != "no_grid_found");
-    let was_submission = record.classification.as_deref() == Some("submission");
+    apply(&mut record, &c.scores, &linked);
+    let was_submission = record.is_submission();
     if part.is_some() {
-        record.classification = Some("submission".into());
+        record.classification = Some(Classification::Submission);
     }
-    record
-        .corrections
-        .push((member.name.clone(), now, c.reason.trim().to_string()));
+    record.corrections.push(CorrectionNote {
+        by: member.name.clone(),
+        at: jiff::Timestamp::from_second(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        reason: c.reason.trim().to_string(),
+    });
     ctx.store.update(&record)?;
     if !was_submission && part.is_some() {
         on_submission(ctx, &record, now)?;
@@ -146,39 +134,29 @@ pub async fn correct(
         ),
     );
     if c.send_reply {
-        corrected_reply(ctx, &record, c, qm, ql, now).await?;
+        corrected_reply(ctx, &record, now).await?;
     }
     Ok(())
 }
 
-/// Re-reads the message (in the worker, as intake does), puts the corrected grid in, and
-/// queues the reply under the same reference.
-async fn corrected_reply(
-    ctx: &Ctx,
-    record: &Record,
-    c: &Correction,
-    qm: crate::domain::eligibility::Verdict,
-    ql: crate::domain::eligibility::Verdict,
-    now: i64,
-) -> Result<(), PanelError> {
-    use crate::domain::evaluation::{Classification, Grid};
+/// Re-reads the message (in the worker, as intake does), puts the corrected grid and the
+/// verdicts as they now stand in, and queues the reply under the same reference.
+async fn corrected_reply(ctx: &Ctx, record: &Record, now: i64) -> Result<(), PanelError> {
+    use crate::domain::evaluation::Grid;
     let Some(raw) = ctx.store.raw(record.id)? else {
         return Ok(());
     };
-    let received = record
-        .received_at
-        .parse::<jiff::Timestamp>()
-        .unwrap_or_else(|_| jiff::Timestamp::now());
-    let mut e = match crate::pipeline::intake::evaluate_isolated(ctx, &raw, received).await {
-        Ok(e) => e,
-        Err(_) => {
-            warn!(
-                reference = record.reference,
-                "The message could not be read again for a corrected reply."
-            );
-            return Ok(());
-        }
-    };
+    let mut e =
+        match crate::pipeline::intake::evaluate_isolated(ctx, &raw, record.received_at).await {
+            Ok(e) => e,
+            Err(_) => {
+                warn!(
+                    reference = record.reference,
+                    "The message could not be read again for a corrected reply."
+                );
+                return Ok(());
+            }
+        };
     let (source, format, baseline) = match e.grid.take() {
         Some(g) => (g.source, g.format, g.baseline),
         None => (
@@ -190,19 +168,12 @@ async fn corrected_reply(
     e.grid = Some(Grid {
         source,
         format,
-        scores: c.scores.clone(),
+        scores: record.typed_scores(),
         baseline,
     });
     e.classification = Classification::Submission;
-    e.case_studies = c
-        .case_studies
-        .iter()
-        .map(|s| (*s, e.case_studies.get(s).cloned().unwrap_or_default()))
-        .collect();
-    e.quality_mark = qm;
-    e.quality_lead = ql;
-    e.problems
-        .retain(|p| p.code != crate::domain::problem::ProblemCode::NoGridFound);
+    let standing = ctx.standing(record);
+    crate::pipeline::follow_up::overlay(&mut e, record, &standing);
     let Some(reference) = &record.reference else {
         return Ok(());
     };
@@ -239,20 +210,16 @@ pub async fn reevaluate(
         ))
         .into());
     };
-    let received = record
-        .received_at
-        .parse::<jiff::Timestamp>()
-        .unwrap_or_else(|_| jiff::Timestamp::now());
-    let e = crate::pipeline::intake::evaluate_isolated(ctx, &raw, received)
+    let mut e = crate::pipeline::intake::evaluate_isolated(ctx, &raw, record.received_at)
         .await
         .map_err(|_| CaseError::Invalid("the message could not be read again".into()))?;
-    let before = format!(
-        "{} / {}",
-        record.quality_mark.as_deref().unwrap_or("-"),
-        record.quality_lead.as_deref().unwrap_or("-")
-    );
+    let before = verdicts(&ctx.standing(&record));
+    // Read again: the message's own facts are replaced; what was joined to it since (a
+    // confirmation, evidence, evidence carried from an earlier version) stays.
     crate::pipeline::intake::summarise(&mut record, &e);
     ctx.store.update(&record)?;
+    let standing = ctx.standing(&record);
+    crate::pipeline::follow_up::overlay(&mut e, &record, &standing);
     if e.classification == crate::domain::evaluation::Classification::Submission {
         on_submission(ctx, &record, now)?;
     }
@@ -262,11 +229,7 @@ pub async fn reevaluate(
         &member.name,
         "reevaluate",
         case_ref.as_deref().or(Some(reference)),
-        format!(
-            "{reference}: {before} → {} / {}",
-            record.quality_mark.as_deref().unwrap_or("-"),
-            record.quality_lead.as_deref().unwrap_or("-")
-        ),
+        format!("{reference}: {before} → {}", verdicts(&standing)),
     );
     if send_reply {
         queue_revised_reply(
@@ -281,6 +244,15 @@ pub async fn reevaluate(
     Ok(())
 }
 
+/// "incomplete / not_eligible", for the audit trail.
+fn verdicts(s: &Standing) -> String {
+    format!(
+        "{} / {}",
+        s.quality_mark.provisional.as_str(),
+        s.quality_lead.provisional.as_str()
+    )
+}
+
 /// Queues the partnership's reply as it now stands (after a correction or a re-reading),
 /// marked as a revision of the one they had. A reply that cannot be built is logged: the
 /// change itself stands.
@@ -293,7 +265,11 @@ fn queue_revised_reply(
     now: i64,
 ) -> Result<(), StoreError> {
     let at = jiff::Timestamp::from_second(now).unwrap_or_else(|_| jiff::Timestamp::now());
-    match crate::pipeline::intake::build_reply_as(ctx, e, reference, at, None, revision) {
+    let extra = crate::pipeline::intake::Extra {
+        revision,
+        ..Default::default()
+    };
+    match crate::pipeline::intake::build_reply_with(ctx, e, reference, at, extra) {
         Ok(out) => {
             ctx.store
                 .queue_for_record(out, Some(record_id), false, now)?;

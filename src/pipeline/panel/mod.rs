@@ -7,6 +7,7 @@
 use super::Ctx;
 use crate::adapters::store::{AuditEntry, NewOutgoing, Record, StoreError};
 use crate::compose::outcome::{self, OutcomeView};
+use crate::domain::eligibility::Provisional;
 use crate::domain::panel::case::{self, Case, CaseError, CaseState, Commendation, Outcome};
 use crate::domain::panel::members::{Member, Role};
 use crate::domain::roster::AwardKind;
@@ -110,13 +111,12 @@ fn audit(ctx: &Ctx, who: &str, action: &str, case: Option<&str>, detail: String)
 }
 
 fn record_by_reference(ctx: &Ctx, reference: &str) -> Result<Option<Record>, StoreError> {
-    // References are few per round; the newest record with it is the submission.
-    Ok(ctx
-        .store
-        .records()?
-        .into_iter()
-        .filter(|r| r.reference.as_deref() == Some(reference))
-        .max_by_key(|r| r.id))
+    ctx.store.record_by_reference(reference)
+}
+
+/// A time as the API shows it: RFC 3339 in UTC, whole seconds.
+pub fn rfc3339(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Whether two references belong to one round (`YJS-2018-0001`, `YJS-2018-0042`).
@@ -276,6 +276,7 @@ pub fn queue(ctx: &Ctx, member: &Member, now: i64) -> Result<Vec<QueueItem>, Pan
         let part = roster.get(&c.partnership);
         let current = current_records.get(c.current());
         let lapsed = c.claim_lapsed(now, ctx.claim_seconds);
+        let standing = current.as_ref().map(|r| ctx.standing(r));
         out.push(QueueItem {
             reference: c.reference.clone(),
             current: c.current().to_string(),
@@ -288,16 +289,20 @@ pub fn queue(ctx: &Ctx, member: &Member, now: i64) -> Result<Vec<QueueItem>, Pan
                 .as_ref()
                 .filter(|_| !lapsed)
                 .map(|cl| cl.member.clone()),
-            quality_mark: current.as_ref().and_then(|r| r.quality_mark.clone()),
-            quality_lead: current.as_ref().and_then(|r| r.quality_lead.clone()),
-            signoff_verified: current.as_ref().is_some_and(|r| r.signoff_verified),
-            on_time: current.as_ref().and_then(|r| r.on_time),
-            incomplete: current
+            quality_mark: standing
                 .as_ref()
-                .is_some_and(|r| r.quality_mark.as_deref() == Some("incomplete")),
+                .map(|s| s.quality_mark.provisional.as_str().to_string()),
+            quality_lead: standing
+                .as_ref()
+                .map(|s| s.quality_lead.provisional.as_str().to_string()),
+            signoff_verified: standing.as_ref().is_some_and(|s| s.signoff.verified),
+            on_time: current.as_ref().and_then(|r| r.on_time),
+            incomplete: standing
+                .as_ref()
+                .is_some_and(|s| s.quality_mark.provisional == Provisional::Incomplete),
             received_at: current
                 .as_ref()
-                .map(|r| r.received_at.clone())
+                .map(|r| rfc3339(r.received_at))
                 .unwrap_or_default(),
             age_days: (now - c.queued_at) / 86_400,
             submissions: c.submissions.len(),
@@ -370,17 +375,22 @@ pub fn view(ctx: &Ctx, member: &Member, reference: &str) -> Result<Option<CaseVi
     let mut submissions = Vec::new();
     for r in case.submissions.iter().rev() {
         if let Some(rec) = record_by_reference(ctx, r)? {
+            let standing = ctx.standing(&rec);
             submissions.push(SubmissionView {
                 reference: r.clone(),
-                received_at: rec.received_at.clone(),
+                received_at: rfc3339(rec.received_at),
                 from: rec.from.clone(),
                 subject: rec.subject.clone(),
                 scores: rec.scores.clone(),
-                quality_mark: rec.quality_mark.clone(),
-                quality_lead: rec.quality_lead.clone(),
-                signoff_verified: rec.signoff_verified,
+                quality_mark: Some(standing.quality_mark.provisional.as_str().to_string()),
+                quality_lead: Some(standing.quality_lead.provisional.as_str().to_string()),
+                signoff_verified: standing.signoff.verified,
                 on_time: rec.on_time,
-                problems: rec.problems.clone(),
+                problems: rec
+                    .all_problems(&standing)
+                    .into_iter()
+                    .map(|p| (p.code.as_str().to_string(), p.detail))
+                    .collect(),
             });
         }
     }
@@ -684,7 +694,7 @@ pub fn retry_failed(ctx: &Ctx, member: &Member, now: i64) -> Result<usize, Panel
 /// The funder report from the store (see `compose::report`).
 pub fn report(
     store: &crate::adapters::store::Store,
-    round_name: &str,
+    round: &crate::domain::round::Round,
     roster: &crate::domain::roster::Roster,
     round_prefix: Option<&str>,
 ) -> Result<Vec<u8>, String> {
@@ -692,7 +702,8 @@ pub fn report(
     let cases = store.cases().map_err(|e| e.to_string())?;
     let audit = store.audit_trail(None).map_err(|e| e.to_string())?;
     crate::compose::report::build(&crate::compose::report::ReportInput {
-        round_name,
+        round_name: &round.name,
+        live_round: &round.reference_prefix,
         roster,
         records: &records,
         cases: &cases,

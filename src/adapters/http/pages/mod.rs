@@ -382,16 +382,16 @@ fn case_page(
     let current = panel::record(&s.ctx, v.case.current()).ok().flatten();
     let (mut rows, mut qm, mut ql) = (Vec::new(), Vec::new(), Vec::new());
     if let Some(rec) = &current {
-        let (scores, linked) = panel::scores_of(rec);
+        let scores = rec.typed_scores();
         for id in StatementId::ALL {
             let score = scores.get(&id).map(|v| v.value());
             let baseline = v.baseline.get(id.as_str()).copied();
             let change = crate::compose::view::change(score, baseline);
             rows.push(context! { id => id.as_str(), title => id.short_title(), score => score, baseline => baseline, change => change });
         }
-        let (m, l) = panel::judge(&s.ctx, rec, &scores, &linked);
-        qm = m.criteria;
-        ql = l.criteria;
+        let standing = s.ctx.standing(rec);
+        qm = standing.quality_mark.criteria;
+        ql = standing.quality_lead.criteria;
     }
     // Each submission with what changed from the one before it.
     let mut submissions = Vec::new();
@@ -582,13 +582,14 @@ async fn correct_page(
             &format!("There is no message {reference}."),
         );
     };
+    let linked = rec.case_study_statements();
     let statements: Vec<Value> = StatementId::ALL
         .iter()
         .map(|id| {
             context! {
                 id => id.as_str(),
                 score => rec.scores.get(id.as_str()).copied(),
-                case_study => rec.case_studies.iter().any(|c| c == id.as_str()),
+                case_study => linked.contains(id),
             }
         })
         .collect();
