@@ -28,6 +28,12 @@ static DISPUTES: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
+/// An apology for the writer's own slip ("sorry, my mistake earlier") is not a dispute of
+/// the scores: it is taken out before the dispute words are looked for.
+static APOLOGY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:my|our)\s+(?:own\s+)?(?:mistake|error)s?\b").expect("valid regex")
+});
+
 static CONFIRMS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?xi)
@@ -51,6 +57,7 @@ pub fn intent(note: &str) -> Intent {
         .take(8)
         .collect::<Vec<_>>()
         .join(" ");
+    let head = APOLOGY.replace_all(&head, " ");
     if DISPUTES.is_match(&head) {
         Intent::Disputes
     } else if CONFIRMS.is_match(&head) {
@@ -96,6 +103,8 @@ mod tests {
             "Signed off. Thanks",
             "I endorse this submission.",
             "Please take this email as the YOS sign off",
+            "Sorry, my mistake earlier: I confirm the YOS sign-off.",
+            "Apologies, our error - we agree the scores.",
         ] {
             assert_eq!(intent(text), Intent::Confirms, "{text}");
         }
@@ -112,6 +121,8 @@ mod tests {
             "I disagree with the grid Jane sent.",
             "Not happy to sign this off until we have met.",
             "I am not able to confirm this grid",
+            "Sorry, my mistake: I do not agree these scores.",
+            "There is a mistake in 4a.",
         ] {
             assert_eq!(intent(text), Intent::Disputes, "{text}");
         }

@@ -253,14 +253,18 @@ impl Record {
     /// Statements with a case study among the evidence that counts (as the team set them
     /// in a correction, with what came later).
     pub fn case_study_statements(&self) -> BTreeSet<StatementId> {
+        // The team's list stands for every file up to the message it was made on; files that
+        // came later still count. (Record ids start at 0, so "none seen" is not "seen 0".)
         let (seen, mut out) = match &self.team_case_studies {
-            Some((seen, set)) => (*seen, set.iter().copied().collect()),
-            None => (0, BTreeSet::new()),
+            Some((seen, set)) => (Some(*seen), set.iter().copied().collect()),
+            None => (None, BTreeSet::new()),
         };
         out.extend(
             self.evidence
                 .iter()
-                .filter(|e| e.kind == EvidenceKind::CaseStudy && e.record_id > seen)
+                .filter(|e| {
+                    e.kind == EvidenceKind::CaseStudy && seen.is_none_or(|s| e.record_id > s)
+                })
                 .flat_map(|e| e.statements.iter().copied()),
         );
         out
@@ -420,6 +424,28 @@ mod tests {
             "the stored signoff_missing is not shown once derived away"
         );
         assert_eq!(r.confirmed_by(), Some("yjs.manager@oxfordshire.example"));
+    }
+
+    #[test]
+    fn the_first_records_own_case_study_counts_and_the_teams_list_stands_for_earlier_files() {
+        let study = |record_id, statement| EvidenceFile {
+            record_id,
+            path: format!("case study {statement}.docx"),
+            kind: EvidenceKind::CaseStudy,
+            statements: vec![statement],
+        };
+        let mut r = submission();
+        // The store's first record has id 0: its own files count like any other.
+        r.id = 0;
+        r.evidence = vec![study(0, StatementId::S5)];
+        assert_eq!(r.case_study_statements(), [StatementId::S5].into());
+        // The team's corrected list replaces what came before it, not what came after.
+        r.team_case_studies = Some((0, vec![StatementId::S8]));
+        r.evidence.push(study(3, StatementId::S9));
+        assert_eq!(
+            r.case_study_statements(),
+            [StatementId::S8, StatementId::S9].into()
+        );
     }
 
     #[test]
